@@ -1,0 +1,3 @@
+from ownnet.cli import main
+
+raise SystemExit(main())

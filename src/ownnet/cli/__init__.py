@@ -1,0 +1,58 @@
+"""The ``ownnet`` command.
+
+Each sub-command lives in its own module of this package with a
+``register(subparsers)`` function that adds its parser and sets
+``func=run``. Heavy imports happen inside ``run`` so ``ownnet --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ownnet import __version__
+from ownnet.errors import OwnnetError
+
+#: Sub-command modules, in the order ``--help`` lists them.
+COMMANDS = ["train", "test", "data", "sweep"]
+
+DESCRIPTION = """\
+Make your own neural network from scratch with NumPy, on MNIST.
+
+Start with `ownnet train` (the book's 784-200-10 network, 5 epochs) and
+`ownnet test ownnet-model.npz`. MNIST is read from --data DIR, else
+$OWNNET_DATA, else ~/.cache/ownnet (downloaded there the first time).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="ownnet",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ownnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"ownnet.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except OwnnetError as exc:
+        print(f"ownnet {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ownnet {args.command}: interrupted", file=sys.stderr)
+        return 130

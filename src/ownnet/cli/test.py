@@ -1,0 +1,61 @@
+"""``ownnet test MODEL``: accuracy, accuracy per digit and the confusion matrix."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "test",
+        help="test a saved model on the MNIST test set",
+        description=(
+            "Test a saved model (any kind) on the 10,000 test images: overall accuracy,\n"
+            "accuracy per digit and the confusion matrix (rows: true digit, columns:\n"
+            "predicted digit)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", metavar="MODEL", help="model file written by `ownnet train`")
+    p.add_argument("--data", metavar="DIR", help="folder with the MNIST files")
+    p.add_argument(
+        "--name",
+        choices=["mnist", "fashion-mnist"],
+        help="dataset (default: the one the model was trained on)",
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write a confusion-matrix PNG and a gallery of the worst mistakes to DIR",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ownnet.confusion import confusion_matrix, format_confusion, per_class_accuracy
+    from ownnet.data.mnist import load_mnist
+    from ownnet.io import load_model
+
+    model, meta = load_model(args.model)
+    name = args.name or meta.get("dataset", {}).get("name", "mnist")
+    test = load_mnist(args.data, name).test
+    predicted = model.predict(test.images)
+    labels = np.asarray(test.labels)
+    matrix = confusion_matrix(labels, predicted)
+    accuracy = float(np.mean(predicted == labels))
+    print(f"model: {args.model} ({meta.get('kind')}, trained with ownnet {meta.get('ownnet_version')})")
+    print(f"test set: {test.source} ({len(test)} images)")
+    print(f"accuracy: {accuracy:.4f} ({int(np.sum(predicted == labels))}/{len(labels)})")
+    print("accuracy per digit:")
+    for digit, acc in enumerate(per_class_accuracy(matrix)):
+        print(f"  {digit}: {acc:.4f} ({matrix[digit, digit]}/{matrix[digit].sum()})")
+    print("confusion matrix:")
+    print(format_confusion(matrix))
+    if args.report:
+        from ownnet.inspect.report import write_report
+
+        for path in write_report(model, test, args.report):
+            print(f"wrote {path}")
+    return 0

@@ -1,0 +1,1 @@
+"""Data: MNIST readers and download (mnist), your own images (images), augmentation (augment)."""

@@ -1,0 +1,156 @@
+"""Model files: NumPy ``.npz`` arrays plus JSON metadata, no pickle.
+
+A model file is an ordinary ``.npz`` archive. Every array of the model is
+stored under its own name; the metadata is a UTF-8 JSON document stored as a
+``uint8`` array under the key ``__meta__``. Files are read with
+``allow_pickle=False``, so a model file from a stranger cannot run code.
+
+The metadata always holds::
+
+    {"format": "ownnet-model", "format_version": 1, "kind": "classic" | "mlp" | ...,
+     "ownnet_version": "...", "config": {...}, ...}
+
+``config`` is what the model class needs to rebuild itself; anything else
+(training settings, seed, test accuracy, dataset checksum) is free-form.
+
+A model class takes part by providing::
+
+    kind: str                                   # class attribute
+    def state(self) -> tuple[dict[str, np.ndarray], dict]   # arrays, config
+    @classmethod
+    def from_state(cls, arrays: dict[str, np.ndarray], config: dict) -> Model
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ownnet import __version__
+from ownnet.atomic import atomic_write_bytes
+from ownnet.errors import ModelFileError
+
+FORMAT = "ownnet-model"
+FORMAT_VERSION = 1
+META_KEY = "__meta__"
+
+__all__ = ["ModelFileError", "load_arrays", "load_model", "save_arrays", "save_model"]
+
+
+def _kinds() -> dict[str, Callable[[], type]]:
+    # Imported lazily so that loading a classic model never imports the engine.
+    def classic() -> type:
+        from ownnet.classic import Network
+
+        return Network
+
+    def nn() -> type:
+        from ownnet.nn.network import Network
+
+        return Network
+
+    return {"classic": classic, "nn": nn}
+
+
+def save_arrays(
+    path: str | os.PathLike[str], arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> Path:
+    """Write ``arrays`` and JSON ``meta`` to ``path`` atomically; returns the path."""
+    if META_KEY in arrays:
+        raise ValueError(f"array name {META_KEY!r} is reserved for the metadata")
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "ownnet_version": __version__,
+        **meta,
+    }
+    blob = np.frombuffer(json.dumps(meta, indent=1, default=_json_default).encode(), np.uint8)
+    buf = _io.BytesIO()
+    np.savez(buf, **{META_KEY: blob}, **{k: np.asarray(v) for k, v in arrays.items()})
+    path = Path(path)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a model file: returns ``(arrays, meta)``.
+
+    Raises :class:`ModelFileError` naming the file for a missing, truncated,
+    foreign or newer-format file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            names = list(npz.files)
+            if META_KEY not in names:
+                raise ModelFileError(
+                    f"{path}: not an ownnet model file: expected a {META_KEY!r} entry with "
+                    f"JSON metadata, found only arrays {names[:5]}"
+                )
+            arrays = {k: npz[k] for k in names if k != META_KEY}
+            raw = npz[META_KEY]
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise ModelFileError(
+            f"{path}: not a readable .npz model file (truncated or foreign?): {exc}"
+        ) from exc
+    try:
+        meta = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: metadata is not valid JSON: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ModelFileError(f"{path}: expected format {FORMAT!r}, found {found!r}")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model file format version {version!r} is newer than this ownnet "
+            f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade ownnet"
+        )
+    return arrays, meta
+
+
+def save_model(path: str | os.PathLike[str], model: Any, **info: Any) -> Path:
+    """Save ``model`` (anything with ``kind``, ``state()``) with extra metadata ``info``.
+
+    ``info`` may hold training settings, seed, test accuracy, dataset checksum.
+    """
+    arrays, config = model.state()
+    return save_arrays(path, arrays, {"kind": model.kind, "config": config, **info})
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """Load a model file of any kind: returns ``(model, meta)``."""
+    arrays, meta = load_arrays(path)
+    kind = meta.get("kind")
+    kinds = _kinds()
+    if kind not in kinds:
+        raise ModelFileError(
+            f"{path}: unknown model kind {kind!r}; this ownnet reads {sorted(kinds)}"
+        )
+    cls = kinds[kind]()
+    try:
+        model = cls.from_state(arrays, meta.get("config", {}))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: {kind} model arrays or config are inconsistent: {exc}") from exc
+    return model, meta
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot store {type(obj).__name__} in model metadata")
