@@ -24,6 +24,7 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model or data file is for sharing
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()

@@ -16,7 +16,7 @@ from ownnet import __version__
 from ownnet.errors import OwnnetError
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = ["train", "test", "data", "sweep"]
+COMMANDS = ["train", "test", "data", "sweep", "serve"]
 
 DESCRIPTION = """\
 Make your own neural network from scratch with NumPy, on MNIST.
@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OwnnetError as exc:
         print(f"ownnet {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `ownnet ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"ownnet {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -1,1 +1,1 @@
-"""Data: MNIST readers and download (mnist), your own images (images), augmentation (augment)."""
+"""Data: MNIST files (formats, dataset, mnist, download), your own images, augmentation."""
