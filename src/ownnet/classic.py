@@ -129,7 +129,7 @@ class Network:
         self._step(np.ravel(targets))
 
     def query(self, inputs: np.ndarray) -> np.ndarray:
-        """Outputs for scaled inputs ``(n_input,)`` → ``(n_output,)``, or ``(n, n_input)`` → ``(n, n_output)``."""
+        """Outputs for scaled inputs: ``(n_input,)`` → ``(n_output,)``; ``(n, n_input)`` likewise."""
         x = np.asarray(inputs, dtype=np.float64)
         single = x.ndim == 1
         x = np.atleast_2d(x)

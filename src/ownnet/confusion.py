@@ -17,7 +17,7 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int =
 
 
 def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
-    """Accuracy per true class ``(n_classes,)`` from a confusion matrix (NaN for an absent class)."""
+    """Accuracy per true class ``(n_classes,)``; NaN for a class that never occurs."""
     totals = matrix.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)

@@ -142,7 +142,7 @@ def load_model(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     try:
         model = cls.from_state(arrays, meta.get("config", {}))
     except (KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{path}: {kind} model arrays or config are inconsistent: {exc}") from exc
+        raise ModelFileError(f"{path}: {kind} model arrays and config disagree: {exc}") from exc
     return model, meta
 
 
