@@ -129,7 +129,10 @@ class Network:
         self._step(np.ravel(targets))
 
     def query(self, inputs: np.ndarray) -> np.ndarray:
-        """Outputs for scaled inputs: ``(n_input,)`` → ``(n_output,)``; ``(n, n_input)`` likewise."""
+        """The book's query: scaled inputs ``(n_input,)`` → outputs ``(n_output,)``.
+
+        A batch ``(n, n_input)`` gives ``(n, n_output)``.
+        """
         x = np.asarray(inputs, dtype=np.float64)
         single = x.ndim == 1
         x = np.atleast_2d(x)

@@ -1,0 +1,199 @@
+"""``ownnet inspect ...``: look inside a trained network.
+
+* ``units``   - hidden units as pictures: first-layer weights, or activation
+  maximisation for any unit of any layer (and the output classes);
+* ``damage``  - test accuracy as hidden neurons are removed, noise is added
+  and the inputs are rotated (CSV and PNG plots);
+* ``samples`` - write photo-like rendered digits to try ``ownnet predict`` on.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="look inside a network: hidden units, damage and noise curves",
+        description=(
+            "Look inside a trained network:\n"
+            "  units    hidden units as pictures: first-layer weights, or activation\n"
+            "           maximisation for any unit of any layer and the output classes\n"
+            "  damage   test accuracy as hidden neurons are removed, noise is added and\n"
+            "           the inputs are rotated (CSV and PNG plots)\n"
+            "  samples  write photo-like rendered digits to try `ownnet predict` on\n\n"
+            "`ownnet backquery` runs a sigmoid network backwards; `ownnet test MODEL\n"
+            "--report DIR` draws the confusion matrix and the worst mistakes."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+
+    u = what.add_parser(
+        "units",
+        help="hidden units as pictures (weights or activation maximisation)",
+        description=(
+            "Draw the units of one dense layer as 28x28 pictures.\n\n"
+            "--method weights (the default for layer 1): each unit's 784 incoming weights\n"
+            "(red excites, blue inhibits). --method maximize (the default for deeper\n"
+            "layers and the output): the picture, found by gradient ascent on the input\n"
+            "kept in [0, 1] with an L2 penalty, that makes the unit's net input largest;\n"
+            "for the output layer, one picture per digit class."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    u.add_argument("model", metavar="MODEL", help="model file")
+    u.add_argument(
+        "--layer",
+        default="1",
+        help="dense layer: 1 = first hidden layer, ..., or 'output' (default: 1)",
+    )
+    u.add_argument("--method", choices=["weights", "maximize"], help="see above")
+    u.add_argument("--units", help="comma-separated unit numbers (default: the first --count)")
+    u.add_argument("--count", type=int, help="how many units (default: 100, or all outputs)")
+    u.add_argument("--out", default="units.png", metavar="FILE", help="PNG (units.png)")
+    u.add_argument("--steps", type=int, default=200, help="gradient-ascent steps (200)")
+    u.add_argument("--lr", type=float, default=0.05, help="step length per pixel (0.05)")
+    u.add_argument("--l2", type=float, default=0.1, help="L2 penalty weight (0.1)")
+    u.add_argument(
+        "--blur", type=float, default=1.0, help="Gaussian the picture is made with (1.0; 0 = off)"
+    )
+    u.add_argument("--seed", type=int, default=0, help="seed of the starting noise (0)")
+    u.set_defaults(func=run_units)
+
+    d = what.add_parser(
+        "damage",
+        help="accuracy as neurons are removed, noise is added, inputs are rotated",
+        description=(
+            "Test accuracy (a) as a growing fraction (0..90%%) of the hidden neurons is\n"
+            "removed, several random draws each; (b) with Gaussian noise on the inputs;\n"
+            "(c) with the inputs rotated. Writes damage.csv and damage-neurons.png,\n"
+            "damage-noise.png, damage-rotation.png into --out."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d.add_argument("model", metavar="MODEL", help="model file")
+    d.add_argument("--out", default="damage", metavar="DIR", help="output folder (damage)")
+    d.add_argument("--seeds", type=int, default=3, help="random draws per level (3)")
+    d.add_argument("--samples", type=int, help="use only the first N test images")
+    d.add_argument("--data", metavar="DIR", help="folder with the MNIST files")
+    d.set_defaults(func=run_damage)
+
+    s = what.add_parser(
+        "samples",
+        help="write photo-like rendered digits to try `ownnet predict` on",
+        description=(
+            "Render digits as pen strokes with random size, position, slant, thickness,\n"
+            "polarity, blur, lighting and noise, saved as PNG and JPEG files named\n"
+            "NN-digit-D.png. With --model, read them back and report the accuracy."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("directory", metavar="DIR", help="where to write the images")
+    s.add_argument("--count", type=int, default=20, help="how many (20)")
+    s.add_argument("--seed", type=int, default=0, help="seed (0)")
+    s.add_argument("--model", metavar="MODEL", help="read them with this model and score it")
+    s.set_defaults(func=run_samples)
+
+
+def _units_list(text: str | None) -> list[int] | None:
+    from ownnet.errors import OwnnetError
+
+    if not text:
+        return None
+    try:
+        return [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise OwnnetError(
+            f"--units: expected numbers separated by commas, found {text!r}"
+        ) from None
+
+
+def run_units(args: argparse.Namespace) -> int:
+    from ownnet.inspect.grids import save_figure
+    from ownnet.inspect.maximize import maximize, maximize_figure
+    from ownnet.inspect.stack import InspectError, dense_layers, describe, layer_number
+    from ownnet.inspect.units import choose_units, weights_figure
+    from ownnet.io import load_model
+
+    model, _ = load_model(args.model)
+    number = layer_number(model, args.layer)
+    layers = dense_layers(model)
+    info = layers[number - 1]
+    is_output = number == len(layers)
+    method = args.method or ("weights" if number == 1 and not is_output else "maximize")
+    if method == "weights" and number != 1:
+        raise InspectError(
+            f"only layer 1 has incoming weights that form a picture; for layer {number} "
+            "use --method maximize"
+        )
+    count = args.count if args.count is not None else (info.n_out if is_output else 100)
+    units = choose_units(info.n_out, count, _units_list(args.units))
+    name = Path(args.model).name
+    print(
+        f"model {name}: {describe(model)}; layer {number} ({info.activation}, {info.n_out} units)"
+    )
+    if method == "weights":
+        fig = weights_figure(model, units, title=f"{name}: layer 1 weights (red +, blue -)")
+    else:
+        result = maximize(
+            model, number, units, steps=args.steps, lr=args.lr, l2=args.l2, blur=args.blur,
+            seed=args.seed,
+        )  # fmt: skip
+        what = "class" if is_output else "unit"
+        title = f"{name}: layer {number}, pictures that maximise each {what}'s net input z"
+        fig = maximize_figure(result, title=title, classes=is_output)
+        for u, z0, z in zip(result.units, result.start_net_input, result.net_input, strict=True):
+            print(f"{what} {u}: net input {z0:.2f} at the start, {z:.2f} after maximising")
+    out = save_figure(fig, args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _test_set(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
+    from ownnet.data.mnist import load_mnist
+
+    name = meta.get("dataset", {}).get("name", "mnist") if isinstance(meta, dict) else "mnist"
+    test = load_mnist(args.data, name).test
+    if args.samples:
+        test = test.subset(int(args.samples))
+    return test
+
+
+def run_damage(args: argparse.Namespace) -> int:
+    from ownnet.inspect.damage import run_damage as damage
+    from ownnet.io import load_model
+
+    model, meta = load_model(args.model)
+    test = _test_set(args, meta)
+    print(f"model {args.model}; {len(test)} test images; {args.seeds} random draws per level")
+    _, paths = damage(model, test, args.out, seeds=tuple(range(max(1, args.seeds))), progress=print)
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+def run_samples(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ownnet.inspect.sample_digits import write_samples
+
+    written = write_samples(args.directory, args.count, args.seed)
+    print(f"wrote {len(written)} images to {args.directory}")
+    if args.model:
+        from ownnet.data.images import prepare
+        from ownnet.io import load_model
+
+        model, _ = load_model(args.model)
+        images = np.stack([prepare(p) for p, _ in written])
+        labels = np.array([label for _, label in written])
+        predicted = model.predict(images)
+        right = int(np.sum(predicted == labels))
+        for (path, label), p in zip(written, predicted, strict=True):
+            if p != label:
+                print(f"{path.name}: read as {p}")
+        print(f"{args.model} reads {right}/{len(labels)} ({right / len(labels):.1%}) right")
+    return 0

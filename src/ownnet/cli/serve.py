@@ -1,0 +1,95 @@
+"""``ownnet serve [MODEL]``: the draw page, the watch page and the JSON API (extra ``web``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="a web page: draw a digit and see the answer; watch a network learn",
+        description=(
+            "Serve a web page on which you draw a digit with the mouse or a finger and see\n"
+            "the network's answer change as you draw, the 28x28 image it receives and its\n"
+            "back-query pictures; a second page (/watch) trains a small network and shows\n"
+            "its curves and pictures live. JSON API: /api/predict, /api/model,\n"
+            "/api/backquery.png; API docs at /docs. Needs the extra: pip install 'ownnet[web]'.\n\n"
+            "Listens on 127.0.0.1 (this machine only) unless --host says otherwise."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        help="model file to serve (any kind); without one, train one on the watch page",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
+    p.add_argument("--data", metavar="DIR", help="folder with the MNIST files, for training runs")
+    p.add_argument(
+        "--name",
+        default="mnist",
+        choices=["mnist", "fashion-mnist"],
+        help="dataset for training runs (default: mnist)",
+    )
+    p.add_argument(
+        "--save-dir",
+        metavar="DIR",
+        help="where the watch page's save button writes models (default: the folder of "
+        "MODEL, else the current folder)",
+    )
+    p.add_argument("--access-log", action="store_true", help="print one line per request")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ownnet.errors import OwnnetError
+
+    try:
+        import fastapi  # noqa: F401
+        import multipart  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise OwnnetError(
+            f"ownnet serve needs the web extra ({exc.name} is missing): pip install 'ownnet[web]'"
+        ) from None
+    from ownnet.web.app import create_app
+    from ownnet.web.server import LOOPBACK_NAMES, bind, is_loopback, url_of, uvicorn_server
+
+    if not 0 <= args.port <= 65535:
+        raise OwnnetError(f"--port must be 0..65535, found {args.port}")
+    loopback = is_loopback(args.host)
+    app = create_app(
+        args.model,
+        data_dir=args.data,
+        dataset=args.name,
+        save_dir=args.save_dir,
+        allowed_hosts=list(LOOPBACK_NAMES) if loopback else None,
+    )
+    sock = bind(args.host, args.port)
+    url = url_of(sock)
+    if args.model:
+        card = app.state.web.served.card()
+        acc = card["test_accuracy"]
+        acc_text = f", test accuracy {acc:.4f}" if isinstance(acc, float) else ""
+        print(f"model: {args.model} ({card['kind']}, {card['description']}{acc_text})")
+    else:
+        print("no model loaded: train one on the watch page and save it")
+    print(f"draw a digit:   {url}/")
+    print(f"watch it learn: {url}/watch")
+    print(f"API docs:       {url}/docs")
+    if not loopback:
+        print(
+            f"warning: listening on {args.host}: anyone who can reach this machine can use "
+            "the page and start training runs",
+            file=sys.stderr,
+        )
+    print("press Ctrl+C to stop", flush=True)
+    server = uvicorn_server(
+        app, access_log=args.access_log, log_level="info" if args.access_log else "warning"
+    )
+    server.run(sockets=[sock])
+    return 0

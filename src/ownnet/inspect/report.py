@@ -1,0 +1,127 @@
+"""A test report as pictures: the confusion matrix and a gallery of the worst mistakes.
+
+``ownnet test MODEL --report DIR`` calls :func:`write_report`, which writes
+
+* ``confusion.png`` - the confusion matrix (rows: true digit, columns: the
+  network's answer), each cell with its count, coloured by the share of its row;
+* ``mistakes.png`` - the wrongly read test images the network was most sure
+  of, each titled ``true → read (confidence)``;
+* ``mistakes.csv`` - every mistake: test index, true label, answer, confidence,
+  most confident first.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ownnet.atomic import atomic_write_bytes
+from ownnet.confusion import confusion_matrix
+from ownnet.inspect.confidence import confidences
+
+GALLERY = 36
+
+
+def confusion_figure(matrix: np.ndarray, title: str | None = None) -> Any:
+    """The confusion matrix as a picture: counts in the cells, colour = share of the true class."""
+    from matplotlib.figure import Figure
+
+    matrix = np.asarray(matrix)
+    n = len(matrix)
+    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig = Figure(figsize=(6.4, 5.6), layout="constrained")
+    ax = fig.add_subplot()
+    # colour by share on a log-like scale so that small confusions show: sqrt of the share
+    im = ax.imshow(np.sqrt(share), cmap="Blues", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            if matrix[i, j]:
+                dark = share[i, j] > 0.5
+                ax.text(
+                    j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black",
+                )  # fmt: skip
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xlabel("network's answer")
+    ax.set_ylabel("true digit")
+    acc = np.trace(matrix) / max(matrix.sum(), 1)
+    ax.set_title(title or f"confusion matrix (accuracy {acc:.4f}, {int(matrix.sum())} images)")
+    bar = fig.colorbar(im, ax=ax, shrink=0.8)
+    ticks = np.array([0, 0.01, 0.05, 0.2, 0.5, 1.0])
+    bar.set_ticks(np.sqrt(ticks))
+    bar.set_ticklabels([f"{t:g}" for t in ticks])
+    bar.set_label("share of the true digit's images")
+    return fig
+
+
+def worst_mistakes(
+    model: Any, images: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Every wrongly read image, most confident first.
+
+    Returns:
+        ``(index (m,), predicted (m,), confidence (m,), meaning)`` where ``index``
+        points into ``images`` and ``meaning`` says what the confidence is.
+    """
+    conf, how = confidences(model, images)
+    predicted = conf.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != np.asarray(labels))
+    c = conf[wrong, predicted[wrong]]
+    order = np.argsort(-c, kind="stable")
+    return wrong[order], predicted[wrong][order], c[order], how
+
+
+def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str]) -> list[Path]:
+    """Write ``confusion.png``, ``mistakes.png`` and ``mistakes.csv`` into ``directory``.
+
+    Args:
+        model: any model with ``outputs(uint8 images) -> (n, 10)``.
+        test_dataset: uint8 ``images (n, 28, 28)`` and ``labels (n,)``.
+        directory: created if missing.
+
+    Returns:
+        The paths written.
+    """
+    from ownnet.inspect.grids import image_grid, save_figure
+
+    directory = Path(directory)
+    images = np.asarray(test_dataset.images).reshape(-1, 28, 28)
+    labels = np.asarray(test_dataset.labels).astype(np.intp)
+    index, predicted, conf, how = worst_mistakes(model, images, labels)
+    all_predicted = np.asarray(model.predict(images))
+    matrix = confusion_matrix(labels, all_predicted, max(10, int(labels.max()) + 1))
+    paths = [save_figure(confusion_figure(matrix), directory / "confusion.png")]
+
+    shown = index[:GALLERY]
+    if len(shown):
+        titles = [
+            f"#{i}: {labels[i]}\u2192{p} ({c:.2f})"
+            for i, p, c in zip(shown, predicted[:GALLERY], conf[:GALLERY], strict=True)
+        ]
+        heading = (
+            f"the {len(shown)} most confident of {len(index)} mistakes: "
+            f"#test index: true\u2192read (confidence)\nconfidence = {how}"
+        )
+        fig = image_grid(
+            images[shown], titles=titles, ncols=6, cmap="Greys", vmin=0, vmax=255, title=heading
+        )
+    else:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(4, 1))
+        fig.text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    paths.append(save_figure(fig, directory / "mistakes.png"))
+
+    buf = io.StringIO()
+    buf.write("index,true,predicted,confidence\n")
+    for i, p, c in zip(index, predicted, conf, strict=True):
+        buf.write(f"{i},{labels[i]},{p},{c:.4f}\n")
+    path = directory / "mistakes.csv"
+    atomic_write_bytes(path, buf.getvalue().encode())
+    paths.append(path)
+    return paths
