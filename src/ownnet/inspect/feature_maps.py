@@ -5,7 +5,7 @@
 * :func:`feature_maps` - a conv layer's output channels for one input picture
   ``(F, Ho, Wo)``: where in the digit each kernel found its pattern;
 * :func:`maximize_channels` - activation maximisation for a channel: the input
-  picture that makes the channel's mean output largest, by gradient ascent
+  picture that makes the channel's mean net input largest, by gradient ascent
   through the matrix engine's backward pass (as
   :func:`ownnet.inspect.maximize.maximize` does for dense units).
 
@@ -43,9 +43,7 @@ def conv_number(model: Any, layer: int | str) -> int:
     try:
         number = int(text)
     except ValueError:
-        raise InspectError(
-            f"conv layer must be conv1..conv{len(convs)}, found {layer!r}"
-        ) from None
+        raise InspectError(f"conv layer must be conv1..conv{len(convs)}, found {layer!r}") from None
     if number < 0:
         number += len(convs) + 1
     if not 1 <= number <= len(convs):
@@ -91,30 +89,49 @@ def feature_maps(model: Any, image: np.ndarray, layer: int | str = 1) -> np.ndar
 @dataclass(frozen=True)
 class MaximizedChannels:
     """Result of :func:`maximize_channels`: ``images (k, 28, 28)`` in [0, 1] and each
-    channel's mean output for its picture ``(k,)`` (and for the starting noise)."""
+    channel's mean net input (before its activation) for its picture ``(k,)`` (and for
+    the starting noise)."""
 
     layer: int
     channels: np.ndarray
     images: np.ndarray
-    mean_output: np.ndarray
-    start_mean_output: np.ndarray
+    mean_net_input: np.ndarray
+    start_mean_net_input: np.ndarray
+
+
+def _linear_twin(model: Any, pos: int) -> Any:
+    """The conv layer at ``pos`` without its activation, sharing its weights: its outputs
+    are the channels' net inputs."""
+    from ownnet.nn.conv import Conv2D
+
+    conv = model.layers[pos]
+    twin = Conv2D(
+        conv.filters, conv.kernel_size, stride=conv.stride, padding=conv.padding,
+        use_bias=conv.use_bias, init=conv.init,
+    )  # fmt: skip
+    twin.build(conv.input_shape, model.dtype, np.random.default_rng(0))
+    twin.params = conv.params
+    return twin
 
 
 def _channel_means(
-    model: Any, pos: int, x: np.ndarray, channels: np.ndarray, grad: bool
+    model: Any, pos: int, twin: Any, x: np.ndarray, channels: np.ndarray, grad: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mean output of ``channels[i]`` of the layer at ``pos`` for picture ``x[i]`` and, if
-    ``grad``, its gradient with respect to the picture ``(n, 784)``."""
+    """Mean net input of ``channels[i]`` of the conv layer at ``pos`` (``twin``: it without
+    its activation) for picture ``x[i]`` and, if ``grad``, its gradient with respect to the
+    picture ``(n, 784)``."""
     h = _inputs(model, x)
-    for lay in model.layers[: pos + 1]:
+    for lay in model.layers[:pos]:
         h = lay.forward(h, False)
+    h = twin.forward(h, False)
     rows = np.arange(len(x))
     means = np.asarray(h, dtype=np.float64)[rows, channels].mean(axis=(1, 2))
     if not grad:
         return means, None
     g = np.zeros(h.shape, model.dtype)
     g[rows, channels] = 1.0 / (h.shape[2] * h.shape[3])
-    for lay in reversed(model.layers[: pos + 1]):
+    g = twin.backward(g, True)
+    for lay in reversed(model.layers[:pos]):
         g = lay.backward(g, True)
     a, _ = input_scale(model)
     return means, np.asarray(g, dtype=np.float64).reshape(len(x), -1) * 255.0 * a
@@ -131,7 +148,10 @@ def maximize_channels(
     blur: float = 0.7,
     seed: int = 0,
 ) -> MaximizedChannels:
-    """For each channel, a picture in [0, 1] that makes its mean output large.
+    """For each channel, a picture in [0, 1] that makes its mean net input large.
+
+    The net input (before the relu) is maximised, as for dense units, because a
+    silent relu channel has no gradient.
 
     The same gradient ascent as :func:`ownnet.inspect.maximize.maximize` (steps of
     root-mean-square length ``lr`` along the gradient minus an L2 penalty, clipped
@@ -144,23 +164,24 @@ def maximize_channels(
     if len(channels) and (channels.min() < 0 or channels.max() >= conv.filters):
         raise InspectError(f"conv{number} has channels 0..{conv.filters - 1}")
     n_pixels = int(np.prod(model.input_shape))
+    twin = _linear_twin(model, pos)
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 0.1, (len(channels), n_pixels))
     with _one_blas_thread():
-        start, g0 = _channel_means(model, pos, x, channels, True)
+        start, g0 = _channel_means(model, pos, twin, x, channels, True)
         assert g0 is not None
         penalty = 2.0 * l2 * np.sqrt(np.mean(g0 * g0, axis=1, keepdims=True))
         for step in range(int(steps)):
             fade = 1.0 - step / steps
             if blur * fade >= 0.3 and step % 4 == 3:
                 x = _smooth(x, blur * fade, model.input_shape[-1])
-            _, g = _channel_means(model, pos, x, channels, True)
+            _, g = _channel_means(model, pos, twin, x, channels, True)
             assert g is not None
             g -= penalty * x
             rms = np.sqrt(np.mean(g * g, axis=1, keepdims=True))
             x += lr * fade * g / np.maximum(rms, 1e-12)
             np.clip(x, 0.0, 1.0, out=x)
-        final, _ = _channel_means(model, pos, x, channels, False)
+        final, _ = _channel_means(model, pos, twin, x, channels, False)
     side = model.input_shape[-1]
     images = x.reshape(len(channels), -1, side)
     return MaximizedChannels(number, channels, images, final, start)
@@ -206,9 +227,7 @@ def feature_maps_figure(
 
     maps = feature_maps(model, image, layer)
     img = np.asarray(image, dtype=np.float64) / 255.0
-    pics = [img] + [
-        _resize(m, img.shape) / (m.max() if m.max() > 0 else 1.0) for m in maps
-    ]
+    pics = [img] + [_resize(m, img.shape) / (m.max() if m.max() > 0 else 1.0) for m in maps]
     titles = ["input"] + [f"channel {i}" for i in range(len(maps))]
     return image_grid(np.stack(pics), titles=titles, cmap="Greys", vmin=0.0, vmax=1.0, title=title)
 
@@ -226,11 +245,11 @@ def _resize(m: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def maximize_channels_figure(result: MaximizedChannels, *, title: str | None = None) -> Any:
-    """A grid of the pictures that excite each channel most, titled with the mean output."""
+    """A grid of the pictures that excite each channel most, titled with the mean net input."""
     from ownnet.inspect.grids import image_grid
 
     titles = [
-        f"ch {c}: {m:.2f}" for c, m in zip(result.channels, result.mean_output, strict=True)
+        f"ch {c}: {m:.2f}" for c, m in zip(result.channels, result.mean_net_input, strict=True)
     ]
     pics = result.images / np.maximum(result.images.max(axis=(1, 2), keepdims=True), 1e-12)
     return image_grid(pics, titles=titles, cmap="Greys", vmin=0.0, vmax=1.0, title=title)

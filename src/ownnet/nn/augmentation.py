@@ -1,0 +1,60 @@
+"""Fresh random rotations and shifts of the training images for every epoch.
+
+:class:`RandomTransform` is what ``Network.fit(..., augment=...)`` calls at the
+start of each epoch: it draws an angle and a shift per image from the fit's
+random generator and resamples all images at once with
+:func:`ownnet.data.augment.transform` (vectorised bilinear interpolation).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+class RandomTransform:
+    """Rotate each image by a uniform angle in ``[-max_angle, max_angle]`` degrees and shift
+    it by whole pixels, uniform in ``-max_shift..max_shift`` down and right independently.
+
+    Called as ``augment(images, rng)`` with uint8 square images ``(n, side * side)`` (or
+    ``(n, side, side)``, or ``(n, 1, side, side)``); returns new uint8 images of the same shape.
+    """
+
+    def __init__(self, max_angle: float = 10.0, max_shift: int = 2) -> None:
+        if max_angle < 0 or max_shift < 0:
+            raise ValueError(
+                f"max_angle and max_shift must be >= 0, found {max_angle} and {max_shift}"
+            )
+        self.max_angle = float(max_angle)
+        self.max_shift = int(max_shift)
+
+    def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        from ownnet.data.augment import transform
+
+        images = np.asarray(images)
+        n = len(images)
+        size = images[0].size if n else 0
+        side = math.isqrt(size)
+        if side * side != size:
+            raise ValueError(f"RandomTransform needs square images, found {size} pixels each")
+        if n == 0 or (self.max_angle == 0 and self.max_shift == 0):
+            return images
+        angles = rng.uniform(-self.max_angle, self.max_angle, n) if self.max_angle else 0.0
+        shifts = None
+        if self.max_shift:
+            shifts = rng.integers(-self.max_shift, self.max_shift, (n, 2), endpoint=True)
+        out = transform(images.reshape(n, side, side), angles, shifts)
+        return out.reshape(images.shape)
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-ready description (for model files and checkpoints)."""
+        return {
+            "name": "random_transform",
+            "max_angle": self.max_angle,
+            "max_shift": self.max_shift,
+        }
+
+    def __repr__(self) -> str:
+        return f"RandomTransform(max_angle={self.max_angle:g}, max_shift={self.max_shift})"

@@ -1,0 +1,179 @@
+"""Checkpoints: a model file that also holds everything needed to continue the run.
+
+Arrays: the network's (``layer0.W`` ...), the optimiser's state under
+``optimizer/<param>/<slot>``, and callbacks' arrays under
+``callback/<key>/<name>``. Metadata (JSON): ``kind "nn"`` and ``config`` as
+any model file, plus ``checkpoint``: finished epoch, total epochs, fit
+settings, optimiser spec and step count, schedule spec, the random
+generator's state, the history, callbacks' JSON state, and ``info``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ownnet.errors import ModelFileError
+from ownnet.history import History
+from ownnet.io import load_arrays, save_arrays
+from ownnet.nn.callbacks import Callback, FitState
+from ownnet.nn.optimizers import Optimizer, get_optimizer
+from ownnet.nn.schedules import Schedule, get_schedule
+
+OPT = "optimizer/"
+CALLBACK = "callback/"
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str], run: FitState, info: dict[str, Any] | None = None
+) -> Path:
+    """Write ``run`` to ``path`` atomically; returns the path."""
+    arrays, config = run.network.state()
+    arrays = dict(arrays)
+    for key, value in run.optimizer.state_arrays().items():
+        arrays[OPT + key] = value
+    callbacks: dict[str, Any] = {}
+    for cb in run.callbacks:
+        if not cb.key:
+            continue
+        json_state, cb_arrays = cb.state()
+        callbacks[cb.key] = json_state
+        for name, value in cb_arrays.items():
+            arrays[f"{CALLBACK}{cb.key}/{name}"] = value
+    meta = {
+        "kind": run.network.kind,
+        "config": config,
+        "checkpoint": {
+            "epoch": run.epoch,
+            "epochs": run.epochs,
+            "stopped": run.stop,
+            "stop_reason": run.stop_reason,
+            "settings": run.settings,
+            "optimizer": run.optimizer.spec(),
+            "iterations": run.optimizer.iterations,
+            "schedule": run.schedule.spec() if run.schedule is not None else None,
+            "rng": _rng_state(run.rng),
+            "history": run.history.to_dict(),
+            "callbacks": callbacks,
+            "info": info or {},
+        },
+    }
+    if run.history.history:
+        meta["history"] = run.history.to_dict()
+    return save_arrays(path, arrays, meta)
+
+
+@dataclass
+class Resume:
+    """A loaded checkpoint: pass :meth:`fit_kwargs` to ``network.fit`` to continue."""
+
+    network: Any
+    optimizer: Optimizer
+    rng: np.random.Generator
+    history: History
+    epoch: int
+    epochs: int
+    stopped: bool
+    settings: dict[str, Any]
+    schedule: Schedule | None
+    info: dict[str, Any]
+    callback_states: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = field(
+        default_factory=dict
+    )
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def restore(self, callback: Callback) -> Callback:
+        """Load ``callback``'s saved state into it (if the checkpoint has one); returns it."""
+        if callback.key in self.callback_states:
+            callback.load_state(*self.callback_states[callback.key])
+        return callback
+
+    def fit_kwargs(self, epochs: int | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``network.fit`` that continue the run (to ``epochs``)."""
+        s = self.settings
+        return {
+            "epochs": self.epochs if epochs is None else int(epochs),
+            "batch_size": s["batch_size"],
+            "optimizer": self.optimizer,
+            "schedule": self.schedule,
+            "validation_split": s.get("validation_split", 0.0),
+            "shuffle": s.get("shuffle", True),
+            "rng": self.rng,
+            "initial_epoch": self.epoch,
+            "history": self.history,
+        }
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Resume:
+    """Read a checkpoint written by :class:`ownnet.nn.callbacks.Checkpoint`."""
+    from ownnet.nn.network import Network
+
+    arrays, meta = load_arrays(path)
+    ck = meta.get("checkpoint")
+    if meta.get("kind") != Network.kind or not isinstance(ck, dict):
+        raise ModelFileError(
+            f"{path}: not a training checkpoint: expected kind 'nn' with 'checkpoint' "
+            f"metadata, found kind {meta.get('kind')!r}"
+            + ("" if isinstance(ck, dict) else " without checkpoint metadata")
+        )
+    try:
+        network = Network.from_state(arrays, meta["config"])
+        optimizer = get_optimizer(ck["optimizer"])
+        opt_arrays = {k[len(OPT) :]: v for k, v in arrays.items() if k.startswith(OPT)}
+        optimizer.load_state_arrays(opt_arrays, ck["iterations"])
+        rng = _rng_from_state(ck["rng"])
+        history = History()
+        history.history = {k: [float(x) for x in v] for k, v in ck["history"].items()}
+        schedule = get_schedule(ck["schedule"]) if ck.get("schedule") else None
+        states = {}
+        for key, json_state in ck.get("callbacks", {}).items():
+            prefix = f"{CALLBACK}{key}/"
+            cb_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            states[key] = (json_state, cb_arrays)
+        return Resume(
+            network=network,
+            optimizer=optimizer,
+            rng=rng,
+            history=history,
+            epoch=int(ck["epoch"]),
+            epochs=int(ck["epochs"]),
+            stopped=bool(ck.get("stopped", False)),
+            settings=dict(ck["settings"]),
+            schedule=schedule,
+            info=dict(ck.get("info", {})),
+            callback_states=states,
+            meta=meta,
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: checkpoint is incomplete or inconsistent: {exc}") from exc
+
+
+def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
+    state = rng.bit_generator.state
+    if not isinstance(state, dict):  # pragma: no cover - all NumPy bit generators give dicts
+        raise TypeError(f"cannot save the state of {type(rng.bit_generator).__name__}")
+    return _jsonable(state)
+
+
+def _rng_from_state(state: dict[str, Any]) -> np.random.Generator:
+    name = state.get("bit_generator")
+    cls = getattr(np.random, str(name), None)
+    if not (isinstance(cls, type) and issubclass(cls, np.random.BitGenerator)):
+        raise ValueError(f"unknown random bit generator {name!r}")
+    bit_generator = cls()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj

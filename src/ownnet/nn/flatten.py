@@ -1,0 +1,47 @@
+"""``Flatten``: images ``(N, C, H, W)`` -> vectors ``(N, C * H * W)`` for the Dense layers.
+
+The order is channel, row, column (PyTorch's ``nn.Flatten``), whatever the
+memory layout of the input (the image layers hand on batch-last views, see
+:mod:`ownnet.nn.im2col`); the gradient goes back batch-last, ready for them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ownnet.nn.im2col import public
+from ownnet.nn.layers import Layer, register_layer
+
+
+@register_layer
+class Flatten(Layer):
+    """Each sample's values as one vector; no parameters."""
+
+    def build(
+        self, input_shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator
+    ) -> tuple[int, ...]:
+        super().build(input_shape, dtype, rng)
+        self.output_shape = (int(np.prod(self.input_shape)),)
+        return self.output_shape
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``(N, prod(input_shape))`` for ``x (N, *input_shape)``."""
+        n = len(x)
+        if x.flags.c_contiguous:
+            return x.reshape(n, -1)
+        y = self._buffer("y", n, self.output_shape)
+        np.copyto(y.reshape(x.shape), x)
+        return y
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        n = len(grad)
+        if len(self.input_shape) != 3:
+            return grad.reshape((n, *self.input_shape))
+        # batch-last (C, H, W, N), as the image layers keep their arrays
+        g = self._buffers.get("g")
+        if g is None or g.shape != (*self.input_shape, n) or g.dtype != grad.dtype:
+            g = self._buffers["g"] = np.empty((*self.input_shape, n), grad.dtype)
+        np.copyto(g.reshape(-1, n), grad.T)
+        return public(g)

@@ -1,0 +1,392 @@
+"""Layers: ``Dense``, ``Dropout``, ``PReLU``, ``Activation``.
+
+The interface every layer keeps (convolution layers slot in the same way)::
+
+    layer.build(input_shape, dtype, rng) -> output_shape     # per-sample shapes
+    layer.forward(x, training=False) -> y                    # x (batch, *input_shape)
+    layer.backward(grad, need_input_grad=True) -> dL/dx | None
+    layer.params, layer.grads    # dict name -> array, same keys and shapes
+    layer.decay                  # names of the params L2 weight decay applies to
+    layer.config()               # constructor arguments (JSON-ready)
+    layer.state_arrays() / layer.load_state_arrays(arrays)   # what a model file keeps
+
+``forward`` and ``backward`` write into buffers the layer keeps from batch to
+batch (grown when a bigger batch comes), so training makes no new arrays per
+batch; the arrays they return are valid until the layer's next call. A layer
+may overwrite the ``grad`` it is given, and its own output during
+``backward``. ``forward`` keeps a reference to its input ``x`` for
+``backward``; the caller must leave ``x`` alone until then (the network does:
+each input is the previous layer's output buffer).
+
+:data:`LAYERS` maps ``spec["type"]`` to the class, so a network saves its
+stack as a list of specs (:func:`layer_from_spec` rebuilds one);
+:func:`register_layer` adds new kinds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ownnet.nn import activations as acts
+from ownnet.nn.initializers import get_initializer
+
+#: Layer classes by ``spec["type"]``.
+LAYERS: dict[str, type[Layer]] = {}
+
+
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Class decorator: make ``cls`` loadable from a spec with ``"type": cls.__name__``."""
+    LAYERS[cls.__name__] = cls
+    return cls
+
+
+#: modules that register more layer types; imported when a spec names a type not yet known
+#: (so that loading a model file finds them)
+LAYER_MODULES = ("ownnet.nn.conv", "ownnet.nn.pooling", "ownnet.nn.flatten", "ownnet.nn.batchnorm")
+
+
+def layer_from_spec(spec: dict[str, Any]) -> Layer:
+    """A new (unbuilt) layer from ``{"type": "Dense", "units": 10, ...}``."""
+    options = dict(spec)
+    kind = options.pop("type", None)
+    if kind not in LAYERS:
+        for module in LAYER_MODULES:
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+    if kind not in LAYERS:
+        raise ValueError(f"unknown layer type {kind!r}; expected one of {sorted(LAYERS)}")
+    return LAYERS[kind](**options)
+
+
+class Layer:
+    """Base class: no parameters, identity."""
+
+    #: parameter names L2 weight decay applies to
+    decay: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.input_shape: tuple[int, ...] | None = None
+        self.output_shape: tuple[int, ...] | None = None
+        self.dtype: np.dtype = np.dtype(np.float32)
+        self._buffers: dict[str, np.ndarray] = {}
+
+    # -- life cycle ------------------------------------------------------------------------
+    def build(
+        self, input_shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator
+    ) -> tuple[int, ...]:
+        """Create the parameters for per-sample inputs of ``input_shape``; returns the
+        per-sample output shape."""
+        self.input_shape = tuple(int(n) for n in input_shape)
+        self.output_shape = self.input_shape
+        self.dtype = np.dtype(dtype)
+        return self.output_shape
+
+    @property
+    def built(self) -> bool:
+        return self.output_shape is not None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Outputs ``(batch, *output_shape)`` for inputs ``(batch, *input_shape)``."""
+        return x
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Fill :attr:`grads` from ``grad = dL/dy``; returns ``dL/dx`` (or ``None``
+        when not ``need_input_grad``)."""
+        return grad if need_input_grad else None
+
+    # -- description ---------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments."""
+        return {}
+
+    def spec(self) -> dict[str, Any]:
+        """``{"type": ..., **config}``: enough to rebuild the layer."""
+        return {"type": type(self).__name__, **self.config()}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays a model file keeps: parameters, and running statistics where a layer has them."""
+        return dict(self.params)
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy saved arrays into the built layer, checking names and shapes."""
+        mine = self.state_arrays()
+        missing = sorted(set(mine) - set(arrays))
+        if missing:
+            raise KeyError(f"{type(self).__name__} is missing arrays {missing}")
+        for name, target in mine.items():
+            value = np.asarray(arrays[name])
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.{name} has shape {value.shape}, expected {target.shape}"
+                )
+            np.copyto(target, value, casting="same_kind")
+
+    @property
+    def n_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- buffers -----------------------------------------------------------------------------
+    def _buffer(
+        self, key: str, n: int, tail: tuple[int, ...], dtype: np.dtype | type | None = None
+    ) -> np.ndarray:
+        """A ``(n, *tail)`` view of a kept array, grown when ``n`` outgrows it."""
+        dtype = self.dtype if dtype is None else dtype
+        arr = self._buffers.get(key)
+        if arr is None or arr.shape[0] < n or arr.shape[1:] != tail or arr.dtype != dtype:
+            arr = np.empty((n, *tail), dtype)
+            self._buffers[key] = arr
+        return arr[:n]
+
+
+@register_layer
+class Dense(Layer):
+    """Fully connected: ``y = f(x @ W + b)``, ``W (n_in, units)``, ``b (units,)``.
+
+    Args:
+        units: outputs.
+        activation: name or spec of an activation (``None``: linear).
+        use_bias: add ``b``.
+        init: initialiser name for ``W`` (``b`` starts at zero).
+        book_errors: pass back ``grad @ W.T`` (the book's hidden errors: the
+            output error split by the weights) instead of the gradient
+            ``(grad * f'(z)) @ W.T``.
+    """
+
+    decay = ("W",)
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | dict[str, Any] | acts.Activation | None = None,
+        *,
+        use_bias: bool = True,
+        init: str = "glorot",
+        book_errors: bool = False,
+    ) -> None:
+        super().__init__()
+        if int(units) < 1:
+            raise ValueError(f"Dense units must be at least 1, found {units}")
+        self.units = int(units)
+        self.activation = acts.get_activation(activation)
+        self.use_bias = bool(use_bias)
+        self.init = init
+        get_initializer(init)  # fail early on a bad name
+        self.book_errors = bool(book_errors)
+        self._x: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+        self._columns: np.ndarray | None = None
+
+    def build(
+        self, input_shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator
+    ) -> tuple[int, ...]:
+        if len(input_shape) != 1:
+            raise ValueError(f"Dense needs flat inputs (n_in,), found {tuple(input_shape)}")
+        super().build(input_shape, dtype, rng)
+        n_in = self.input_shape[0]
+        self.params = {"W": get_initializer(self.init)(rng, (n_in, self.units), self.dtype)}
+        if self.use_bias:
+            self.params["b"] = np.zeros(self.units, self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.output_shape = (self.units,)
+        return self.output_shape
+
+    @property
+    def W(self) -> np.ndarray:
+        return self.params["W"]
+
+    @property
+    def b(self) -> np.ndarray | None:
+        return self.params.get("b")
+
+    def forward(
+        self, x: np.ndarray, training: bool = False, columns: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``f(x @ W + b)`` for ``x (batch, n_in)``.
+
+        ``columns``: ``x`` holds only these input columns (indices into ``n_in``);
+        the others are zero. The network passes the pixels that are nonzero
+        somewhere in the batch, which skips about a third of the first layer's
+        multiply-adds on MNIST and gives the same result.
+        """
+        n = len(x)
+        z = self._buffer("z", n, (self.units,))
+        w = self.params["W"]
+        if columns is not None:
+            wc = self._buffer("Wc", len(columns), (self.units,))
+            w.take(columns, axis=0, out=wc, mode="clip")  # "raise" would buffer
+            w = wc
+        np.matmul(x, w, out=z)
+        if self.use_bias:
+            z += self.params["b"]
+        act = self.activation
+        y = act.forward(z, z if act.in_place else self._buffer("y", n, (self.units,)))
+        self._x, self._z, self._y, self._columns = x, z, y, columns
+        return y
+
+    def backward(
+        self, grad: np.ndarray, need_input_grad: bool = True, activation_done: bool = False
+    ) -> np.ndarray | None:
+        """``grad (batch, units)`` is ``dL/dy``, or ``dL/dz`` when ``activation_done``."""
+        x, y, cols = self._x, self._y, self._columns
+        if x is None:
+            raise RuntimeError("Dense.backward called before forward")
+        w = self.params["W"]
+        gx = None
+        if need_input_grad:
+            if cols is not None:
+                raise RuntimeError("no input gradient for column-compacted inputs")
+            gx = self._buffer("gx", len(x), self.input_shape)
+            if self.book_errors:  # before grad becomes the delta
+                np.matmul(grad, w.T, out=gx)
+        delta = grad if activation_done else self.activation.backward(grad, y, grad)
+        if cols is None:
+            np.matmul(x.T, delta, out=self.grads["W"])
+        else:
+            dwc = self._buffer("dWc", len(cols), (self.units,))
+            np.matmul(x.T, delta, out=dwc)
+            dw = self.grads["W"]
+            dw.fill(0)
+            dw[cols] = dwc
+        if self.use_bias:
+            delta.sum(axis=0, out=self.grads["b"])
+        if gx is not None and not self.book_errors:
+            np.matmul(delta, w.T, out=gx)
+        return gx
+
+    def config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {"units": self.units, "activation": self.activation.spec()}
+        cfg.update(use_bias=self.use_bias, init=self.init)
+        if self.book_errors:
+            cfg["book_errors"] = True
+        return cfg
+
+
+@register_layer
+class Dropout(Layer):
+    """Inverted dropout: in training, each input is zeroed with probability ``rate``
+    and the rest are scaled by ``1 / (1 - rate)``; at test time it does nothing.
+
+    The mask comes from 16 random bits per unit (``rate`` is rounded to a
+    multiple of ``1/65536``), drawn in bulk from the layer's ``rng`` (the
+    network sets it to its training generator).
+    """
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), found {rate}")
+        self.rate = float(rate)
+        #: a unit is kept when its 16 random bits are >= this
+        self._threshold = np.uint16(min(round(self.rate * 65536), 65535))
+        #: the probability of keeping a unit, exactly
+        self.keep = 1.0 - int(self._threshold) / 65536
+        self.rng: np.random.Generator = np.random.default_rng(0)
+        self._mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        n = len(x)
+        tail = x.shape[1:]
+        size = int(np.prod(tail)) * n
+        # 4 uint16 per 64-bit draw
+        raw = self.rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size]
+        mask = self._buffer("mask", n, tail)
+        np.greater_equal(raw.reshape(mask.shape), self._threshold, out=mask, casting="unsafe")
+        mask *= self.dtype.type(1.0 / self.keep)
+        y = self._buffer("y", n, tail)
+        np.multiply(x, mask, out=y)
+        self._mask = mask
+        return y
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        if self._mask is not None:
+            np.multiply(grad, self._mask, out=grad)
+        return grad
+
+    def config(self) -> dict[str, Any]:
+        return {"rate": self.rate}
+
+
+@register_layer
+class Activation(Layer):
+    """An activation as a layer of its own (``Dense(n)`` then ``Activation("relu")``)."""
+
+    def __init__(self, activation: str | dict[str, Any] | acts.Activation) -> None:
+        super().__init__()
+        self.activation = acts.get_activation(activation)
+        self._y: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        y = self._buffer("y", len(x), x.shape[1:])
+        self._y = self.activation.forward(x, y)
+        return self._y
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        return self.activation.backward(grad, self._y, grad)
+
+    def config(self) -> dict[str, Any]:
+        return {"activation": self.activation.spec()}
+
+
+@register_layer
+class PReLU(Layer):
+    """Parametric relu: ``y = x`` for ``x > 0`` else ``alpha * x``, with a learned slope
+    ``alpha`` per unit (He et al. 2015), starting at ``alpha_init``."""
+
+    def __init__(self, alpha_init: float = 0.25) -> None:
+        super().__init__()
+        self.alpha_init = float(alpha_init)
+        self._x: np.ndarray | None = None
+
+    def build(
+        self, input_shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator
+    ) -> tuple[int, ...]:
+        super().build(input_shape, dtype, rng)
+        self.params = {"alpha": np.full(self.input_shape, self.alpha_init, self.dtype)}
+        self.grads = {"alpha": np.zeros_like(self.params["alpha"])}
+        return self.output_shape
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        n, tail = len(x), x.shape[1:]
+        neg = self._buffer("neg", n, tail)  # min(x, 0), kept for backward
+        np.minimum(x, 0, out=neg)
+        y = self._buffer("y", n, tail)  # x - (1 - alpha) min(x, 0)
+        np.multiply(neg, 1.0 - self.params["alpha"], out=y)
+        np.subtract(x, y, out=y)
+        self._x = x
+        return y
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        x = self._x
+        if x is None:
+            raise RuntimeError("PReLU.backward called before forward")
+        n, tail = len(x), x.shape[1:]
+        neg = self._buffers["neg"][:n]
+        tmp = self._buffer("tmp", n, tail)
+        np.multiply(grad, neg, out=tmp)  # dL/dalpha = sum over the batch of grad * min(x, 0)
+        np.sum(tmp, axis=0, out=self.grads["alpha"])
+        if not need_input_grad:
+            return None
+        np.less(x, 0, out=tmp, casting="unsafe")  # slope: 1, or alpha where x < 0
+        tmp *= self.params["alpha"] - 1.0
+        tmp += 1.0
+        return np.multiply(grad, tmp, out=grad)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha_init": self.alpha_init}

@@ -1,0 +1,150 @@
+"""Convolutional networks in the matrix engine: uint8 inputs, training, model files,
+augmentation, and the conv inspection tools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from conftest import synthetic_digits
+
+from ownnet.inspect.feature_maps import (
+    conv_layers,
+    feature_maps,
+    feature_maps_figure,
+    kernels,
+    kernels_figure,
+    maximize_channels,
+)
+from ownnet.inspect.grids import save_figure
+from ownnet.io import load_model, save_model
+from ownnet.nn import Adam, Network
+from ownnet.nn.augmentation import RandomTransform
+from ownnet.nn.cnn import cnn_layers
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover
+    threadpool_limits = None
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    if threadpool_limits is None:
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
+@dataclass
+class Data:
+    images: np.ndarray
+    labels: np.ndarray
+
+
+def tiny_cnn(batchnorm: bool = False, dtype: str = "float32", seed: int = 0) -> Network:
+    layers = cnn_layers((4, 8), dense=16, dropout=0.1, batchnorm=batchnorm)
+    return Network(layers, input_shape=(1, 28, 28), dtype=dtype, seed=seed)
+
+
+def test_default_cnn_shapes_and_size():
+    net = Network(cnn_layers(), input_shape=(1, 28, 28))
+    shapes = [layer.output_shape for layer in net.layers]
+    assert shapes[:5] == [(32, 28, 28), (32, 14, 14), (64, 14, 14), (64, 7, 7), (3136,)]
+    assert net.n_params == (9 * 32 + 32) + (9 * 32 * 64 + 64) + (3136 * 128 + 128) + 1290
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_uint8_images_in_any_shape_give_the_forward_pass_of_scaled_inputs(batchnorm):
+    net = tiny_cnn(batchnorm, dtype="float64")
+    images, _ = synthetic_digits(5, 0)
+    expected = net.forward(images.reshape(5, 1, 28, 28) / 255.0).copy()
+    np.testing.assert_allclose(net.outputs(images), expected, rtol=1e-12)
+    np.testing.assert_allclose(net.outputs(images.reshape(5, 784)), expected, rtol=1e-12)
+    # one at a time (eval mode: batch norm uses its running statistics)
+    np.testing.assert_allclose(net.outputs(images[2:3]), expected[2:3], rtol=1e-12)
+
+
+def test_float32_agrees_with_float64():
+    net64 = tiny_cnn(True, dtype="float64")
+    arrays, config = net64.state()
+    net32 = Network.from_state(arrays, {**config, "dtype": "float32"})
+    images, _ = synthetic_digits(8, 1)
+    np.testing.assert_allclose(net32.outputs(images), net64.outputs(images), atol=2e-6)
+
+
+def test_cnn_learns_and_survives_a_model_file(tmp_path):
+    images, labels = synthetic_digits(600, 3)
+    test_images, test_labels = synthetic_digits(200, 4)
+    net = tiny_cnn(batchnorm=True)
+    before = net.evaluate(Data(test_images, test_labels))
+    history = net.fit(
+        Data(images, labels), 3, batch_size=50, optimizer=Adam(0.003), rng=0, verbose=0
+    )
+    after = net.evaluate(Data(test_images, test_labels))
+    assert before < 0.3 and after > 0.85, (before, after)
+    assert history["loss"][2] < history["loss"][1] < history["loss"][0]
+    path = save_model(tmp_path / "cnn.npz", net, test_accuracy=after)
+    loaded, meta = load_model(path)
+    assert meta["kind"] == "nn" and meta["config"]["input_shape"] == [1, 28, 28]
+    assert [layer["type"] for layer in meta["config"]["layers"]][:3] == [
+        "Conv2D",
+        "BatchNorm",
+        "MaxPool2D",
+    ]
+    np.testing.assert_array_equal(loaded.outputs(test_images), net.outputs(test_images))
+    bn = loaded.layers[1]
+    assert np.abs(bn.running_mean).max() > 0  # the running statistics were saved
+
+
+def test_random_transform_draws_new_pictures_from_the_generator():
+    images, _ = synthetic_digits(20, 5)
+    aug = RandomTransform(10, 2)
+    a = aug(images.reshape(20, 784), np.random.default_rng(0))
+    b = aug(images.reshape(20, 784), np.random.default_rng(0))
+    c = aug(images.reshape(20, 784), np.random.default_rng(1))
+    assert a.shape == (20, 784) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert np.mean(a != c) > 0.05 and np.mean(a != images.reshape(20, 784)) > 0.05
+    # shifts alone move the picture by whole pixels
+    one = np.zeros((1, 28, 28), np.uint8)
+    one[0, 10, 12] = 200
+    moved = RandomTransform(0, 3)(one, np.random.default_rng(2))
+    assert moved.sum() == 200 and moved.shape == (1, 28, 28)
+    assert RandomTransform(0, 0)(one, np.random.default_rng(0)) is one
+    with pytest.raises(ValueError, match="square"):
+        aug(np.zeros((2, 30), np.uint8), np.random.default_rng(0))
+
+
+# -- inspection ------------------------------------------------------------------------------
+
+
+def test_kernels_and_feature_maps(tmp_path):
+    net = tiny_cnn(dtype="float64")
+    assert [pos for pos, _ in conv_layers(net)] == [0, 2]
+    k = kernels(net, "conv1")
+    assert k.shape == (4, 3, 3)
+    np.testing.assert_array_equal(k[1], net.layers[0].W[:, :, 0, 1])
+    image, _ = synthetic_digits(1, 6)
+    maps = feature_maps(net, image[0], 1)
+    assert maps.shape == (4, 28, 28)
+    # channel 2 at pixel (5, 7) by hand: relu(sum(W * the 3x3 patch around it) + b)
+    x = np.pad(image[0] / 255.0, 1)
+    w, b = net.layers[0].W[:, :, 0, 2], net.layers[0].b[2]
+    assert maps[2, 5, 7] == pytest.approx(max(0.0, float(np.sum(w * x[5:8, 7:10]) + b)))
+    assert feature_maps(net, image[0], "conv2").shape == (8, 14, 14)
+    for fig, name in (
+        (kernels_figure(net), "k.png"),
+        (feature_maps_figure(net, image[0]), "f.png"),
+    ):
+        assert save_figure(fig, tmp_path / name).stat().st_size > 1000
+
+
+def test_channel_maximisation_raises_the_channel_mean():
+    net = tiny_cnn(dtype="float64", seed=1)
+    result = maximize_channels(net, "conv2", [0, 3, 5], steps=30)
+    assert result.images.shape == (3, 28, 28)
+    assert result.images.min() >= 0.0 and result.images.max() <= 1.0
+    assert np.all(result.mean_net_input > result.start_mean_net_input)
