@@ -4,7 +4,11 @@ Cases (MNIST-sized: 60,000 uint8 images of 784 pixels):
 
 * ``a64``, ``a128``: 784-200-10, sigmoid layers, quadratic cost, SGD lr 0.1, batch 64 / 128;
 * ``b128``: 784-512-512-10, relu, dropout 0.2, softmax + cross-entropy, RMSprop lr 0.001,
-  batch 128 (the Keras MNIST MLP).
+  batch 128 (the Keras MNIST MLP);
+* ``cnn`` (not in the default list; ``--case cnn``): the default CNN (``Network.cnn()``:
+  conv 3x3x32 same + relu, 2x2 max pool, conv 3x3x64 same + relu, 2x2 max pool, dense 128
+  relu, dropout 0.5, softmax), Adam lr 0.001, batch 128; no augmentation (the same
+  images for both engines).
 
 Both engines train the same network on the same data with the same number
 of threads (numpy's BLAS threads, via threadpoolctl; ``torch.set_num_threads``).
@@ -23,7 +27,9 @@ The median full-epoch time (the sum of one round of segments) is reported too.
 The run also measures the machine's sgemm rate (float32 ``matmul`` of
 ``--gemm-size`` square matrices, best of several, at the start, between the
 cases and at the end) and reports ownnet's epoch time as a multiple of the
-FLOP bound ``6 * parameters * samples / rate``.
+FLOP bound ``6 * parameters * samples / rate`` (for the CNN: ``6 * multiply-adds
+per sample * samples / rate``). ``ownnet_per_torch`` is ownnet's epoch time over
+PyTorch's.
 
 Prints one JSON line per case, then one with the sgemm rate::
 
@@ -43,9 +49,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from ownnet.nn import SGD, Dense, Dropout, Network, RMSprop
+from ownnet.nn import SGD, Adam, Dense, Dropout, Network, RMSprop
+from ownnet.nn.cnn import multiply_adds
 
 CASES = ("a64", "a128", "b128")
+#: cases that run only when asked for
+MORE_CASES = ("cnn",)
 
 
 def load_images(data: str | None, n: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -79,6 +88,8 @@ def sgemm_rate(size: int, repeats: int = 5) -> float:
 
 
 def ownnet_model(case: str, seed: int) -> tuple[Network, Any, int]:
+    if case == "cnn":
+        return Network.cnn(seed=seed), Adam(0.001), 128
     if case.startswith("a"):
         net = Network(
             [Dense(200, "sigmoid", init="normal"), Dense(10, "sigmoid", init="normal")],
@@ -109,7 +120,24 @@ class TorchRun:
 
         self.torch = torch
         torch.manual_seed(seed)
-        if case.startswith("a"):
+        if case == "cnn":
+            self.model = nn.Sequential(
+                nn.Conv2d(1, 32, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(32, 64, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Flatten(),
+                nn.Linear(64 * 7 * 7, 128),
+                nn.ReLU(),
+                nn.Dropout(0.5),
+                nn.Linear(128, 10),
+            )
+            self.opt = torch.optim.Adam(self.model.parameters(), lr=0.001, eps=1e-7)
+            self.quadratic = False
+            self.batch = 128
+        elif case.startswith("a"):
             self.model = nn.Sequential(
                 nn.Linear(784, 200), nn.Sigmoid(), nn.Linear(200, 10), nn.Sigmoid()
             )
@@ -130,6 +158,8 @@ class TorchRun:
             self.quadratic = False
             self.batch = 128
         self.x = torch.from_numpy(images.astype(np.float32) / 255.0)
+        if case == "cnn":
+            self.x = self.x.reshape(-1, 1, 28, 28)
         self.y = torch.from_numpy(labels.astype(np.int64))
         self.y1 = torch.nn.functional.one_hot(self.y, 10).float()
 
@@ -178,7 +208,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", help="MNIST folder (default: $OWNNET_DATA, cache)")
     parser.add_argument(
-        "--cases", default=",".join(CASES), help="comma-separated of " + ",".join(CASES)
+        "--cases",
+        "--case",
+        default=",".join(CASES),
+        help=f"comma-separated of {','.join(CASES + MORE_CASES)} (default: {','.join(CASES)})",
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per engine and case")
     parser.add_argument("--samples", type=int, default=60000, help="samples per epoch")
@@ -209,6 +242,7 @@ def main() -> None:
                 engines["torch"] = TorchRun(case, images, labels, args.seed)
             batch = engines["ownnet"].batch
             params = engines["ownnet"].net.n_params
+            work = multiply_adds(engines["ownnet"].net) if case == "cnn" else params
             # segments of whole batches, about a tenth of an epoch each
             per = -(-n // (args.segments * batch)) * batch
             bounds = [(i, min(i + per, n)) for i in range(0, n, per)]
@@ -228,7 +262,7 @@ def main() -> None:
             median = {name: float(np.median(t.sum(axis=1))) for name, t in times.items()}
             rates.append(sgemm_rate(args.gemm_size))
             rate = max(rates)
-            bound = 6.0 * params * n / rate
+            bound = 6.0 * work * n / rate
             row: dict[str, Any] = {
                 "case": case,
                 "batch": batch,
@@ -243,6 +277,7 @@ def main() -> None:
                 row["torch_s"] = round(best["torch"], 4)
                 row["torch_median_s"] = round(median["torch"], 4)
                 row["speedup"] = round(best["torch"] / best["ownnet"], 3)
+                row["ownnet_per_torch"] = round(best["ownnet"] / best["torch"], 3)
             row["flop_bound_s"] = round(bound, 4)
             row["x_flop_bound"] = round(best["ownnet"] / bound, 3)
             row["sgemm_gflops"] = round(rate / 1e9, 1)

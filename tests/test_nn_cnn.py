@@ -3,12 +3,15 @@ augmentation, and the conv inspection tools."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from conftest import synthetic_digits
+from PIL import Image
 
+from ownnet.cli import main
 from ownnet.inspect.feature_maps import (
     conv_layers,
     feature_maps,
@@ -147,4 +150,113 @@ def test_channel_maximisation_raises_the_channel_mean():
     result = maximize_channels(net, "conv2", [0, 3, 5], steps=30)
     assert result.images.shape == (3, 28, 28)
     assert result.images.min() >= 0.0 and result.images.max() <= 1.0
-    assert np.all(result.mean_net_input > result.start_mean_net_input)
+    assert np.all(result.net_input > result.start_net_input)
+    assert result.net_input.max() > 0.3 > result.start_net_input.max()
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def train_cnn(data, out, *extra):
+    return main(["train", "--model", "cnn", "--data", str(data), "--filters", "4,8",
+                 "--layers", "16", "--batch-size", "100", "--seed", "3", "--out", str(out),
+                 *extra])  # fmt: skip
+
+
+def test_train_cnn_then_test_and_predict(small_mnist_dir, tmp_path, capsys):
+    out = tmp_path / "cnn.npz"
+    assert (
+        train_cnn(small_mnist_dir, out, "--epochs", "2", "--dropout", "0.1", "--lr", "0.003") == 0
+    )
+    text = capsys.readouterr().out
+    assert "matrix engine CNN 1x28x28-conv4-pool-conv8-pool-16-10, 3x3 kernels" in text
+    assert "RandomTransform(max_angle=10, max_shift=2)" in text
+    assert re.search(
+        r"^3000/3000 \[={30}\] - \d+\.\ds - loss: [\d.]+ - acc: [\d.]+ - val_loss: [\d.]+ "
+        r"- val_acc: [\d.]+$",
+        text,
+        re.M,
+    ), text
+    model, meta = load_model(out)
+    assert isinstance(model, Network) and model.input_shape == (1, 28, 28)
+    training = meta["training"]
+    assert training["model"] == "cnn" and training["filters"] == [4, 8]
+    assert training["optimizer"]["name"] == "adam" and training["schedule"] == "cosine"
+    assert training["augment"] == {"name": "random_transform", "max_angle": 10.0, "max_shift": 2}
+    assert meta["test_accuracy"] > 0.4  # chance: 0.1
+
+    assert main(["test", str(out), "--data", str(small_mnist_dir)]) == 0
+    report = capsys.readouterr().out
+    acc = float(next(x for x in report.splitlines() if x.startswith("accuracy:")).split()[1])
+    assert acc == pytest.approx(meta["test_accuracy"], abs=1e-4)
+
+    from ownnet.data.mnist import load_mnist
+
+    test = load_mnist(small_mnist_dir, progress=False).test
+    png = tmp_path / "digit.png"
+    Image.fromarray(255 - np.asarray(test.images[0])).save(png)  # dark ink on white
+    assert main(["predict", str(out), str(png)]) == 0
+    line = capsys.readouterr().out
+    assert "softmax probabilities" in line
+    assert re.search(rf"digit\.png\s+digit {model.predict(test.images[:1])[0]}\b", line), line
+
+
+def test_cnn_checkpoint_resume_gives_the_same_run(small_mnist_dir, tmp_path):
+    """The resumed run draws the same augmentations (a cosine schedule would depend on the
+    first run's --epochs, so this uses a constant one)."""
+    straight, part, ck = tmp_path / "straight.npz", tmp_path / "part.npz", tmp_path / "ck.npz"
+    opts = ("--quiet", "--schedule", "constant")
+    assert train_cnn(small_mnist_dir, straight, "--epochs", "2", *opts) == 0
+    assert train_cnn(small_mnist_dir, part, "--epochs", "1", "--checkpoint", str(ck), *opts) == 0
+    assert main(["train", "--model", "cnn", "--data", str(small_mnist_dir), "--resume", str(ck),
+                 "--epochs", "2", "--out", str(part), "--quiet"]) == 0  # fmt: skip
+    a, meta_a = load_model(straight)
+    b, meta_b = load_model(part)
+    for p, q in zip(a.params(), b.params(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+    assert meta_b["history"]["val_loss"] == meta_a["history"]["val_loss"]
+
+
+def test_dense_unit_maximisation_runs_through_the_conv_layers():
+    """UnitProbe's input gradient for a CNN's output class against central differences."""
+    from ownnet.inspect.maximize import UnitProbe, maximize
+
+    net = tiny_cnn(batchnorm=True, dtype="float64", seed=2)
+    probe = UnitProbe(net, "output")
+    assert probe.info.position == len(net.layers) - 1
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0.05, 0.95, (2, 784))
+    z, grad = probe.gradient(x, np.array([3, 8]))
+    eps = 1e-6
+    for i, unit in enumerate((3, 8)):
+        for p in rng.choice(784, 12, replace=False):
+            up, down = x[i : i + 1].copy(), x[i : i + 1].copy()
+            up[0, p] += eps
+            down[0, p] -= eps
+            numeric = (probe.values(up)[0][0, unit] - probe.values(down)[0][0, unit]) / (2 * eps)
+            assert grad[i, p] == pytest.approx(numeric, rel=1e-5, abs=1e-9)
+    result = maximize(net, "output", [3], steps=20)
+    assert result.net_input[0] > result.start_net_input[0]
+
+
+def test_cli_inspect_units_for_conv_layers(tmp_path, capsys):
+    net = tiny_cnn()
+    model = save_model(tmp_path / "cnn.npz", net)
+    image, _ = synthetic_digits(1, 8)
+    png = tmp_path / "digit.png"
+    Image.fromarray(255 - image[0]).save(png)
+    runs = {
+        "kernels.png": [],
+        "maps.png": ["--method", "maps", "--image", str(png)],
+        "max.png": ["--layer", "conv2", "--method", "maximize", "--count", "3", "--steps", "5"],
+    }
+    for out, extra in runs.items():
+        assert main(["inspect", "units", str(model), "--out", str(tmp_path / out), *extra]) == 0
+        assert (tmp_path / out).stat().st_size > 1000
+    text = capsys.readouterr().out
+    assert "conv1, 4 channels of 3x3 kernels on 1 input channels -> (4, 28, 28)" in text
+    assert "digit.png: read as" in text
+    assert re.search(r"channel 2: mean net input -?[\d.]+ at the start", text), text
+    # the first dense layer of a CNN reads features, not pixels
+    assert main(["inspect", "units", str(model), "--layer", "1", "--method", "weights"]) == 1
+    assert "--layer conv1" in capsys.readouterr().err

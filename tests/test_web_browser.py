@@ -123,7 +123,7 @@ def test_watch_page_start_and_stop(page, server):
     page.goto(server.url + "/watch")
     page.wait_for_function("() => document.querySelector('input[name=hidden]').value !== ''")
     page.fill("input[name=hidden]", "20")
-    page.fill("input[name=samples]", "60000")
+    page.fill("input[name=samples]", "20000")
     page.fill("input[name=epochs]", "20")
     page.fill("input[name=every]", "2")
     page.click("#start")

@@ -41,17 +41,23 @@ def register(sub: argparse._SubParsersAction) -> None:
             "(red excites, blue inhibits). --method maximize (the default for deeper\n"
             "layers and the output): the picture, found by gradient ascent on the input\n"
             "kept in [0, 1] with an L2 penalty, that makes the unit's net input largest;\n"
-            "for the output layer, one picture per digit class."
+            "for the output layer, one picture per digit class.\n\n"
+            "Conv layers (--layer conv1, conv2, ...; the default for a CNN is conv1):\n"
+            "--method weights (the default) draws the kernels, --method maps the feature\n"
+            "maps of one input (--image FILE, else the first test image), --method\n"
+            "maximize the picture that makes each channel's mean net input largest."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     u.add_argument("model", metavar="MODEL", help="model file")
     u.add_argument(
         "--layer",
-        default="1",
-        help="dense layer: 1 = first hidden layer, ..., or 'output' (default: 1)",
+        help="dense layer: 1 = first hidden layer, ..., or 'output'; or conv1, conv2, ... "
+        "(default: 1, or conv1 for a CNN)",
     )
-    u.add_argument("--method", choices=["weights", "maximize"], help="see above")
+    u.add_argument("--method", choices=["weights", "maximize", "maps"], help="see above")
+    u.add_argument("--image", metavar="FILE", help="conv --method maps: the input picture")
+    u.add_argument("--data", metavar="DIR", help="folder with the MNIST files (for maps)")
     u.add_argument("--units", help="comma-separated unit numbers (default: the first --count)")
     u.add_argument("--count", type=int, help="how many units (default: 100, or all outputs)")
     u.add_argument("--out", default="units.png", metavar="FILE", help="PNG (units.png)")
@@ -120,6 +126,14 @@ def run_units(args: argparse.Namespace) -> int:
     from ownnet.io import load_model
 
     model, _ = load_model(args.model)
+    from ownnet.inspect.feature_maps import conv_layers
+
+    if args.layer is None:
+        args.layer = "conv1" if conv_layers(model) else "1"
+    if str(args.layer).lower().startswith("conv"):
+        return _conv_units(args, model)
+    if args.method == "maps":
+        raise InspectError("--method maps draws the feature maps of a conv layer (--layer conv1)")
     number = layer_number(model, args.layer)
     layers = dense_layers(model)
     info = layers[number - 1]
@@ -148,6 +162,56 @@ def run_units(args: argparse.Namespace) -> int:
         fig = maximize_figure(result, title=title, classes=is_output)
         for u, z0, z in zip(result.units, result.start_net_input, result.net_input, strict=True):
             print(f"{what} {u}: net input {z0:.2f} at the start, {z:.2f} after maximising")
+    out = save_figure(fig, args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _conv_units(args: argparse.Namespace, model: Any) -> int:
+    """``inspect units`` for a conv layer: kernels, feature maps, or maximised channels."""
+    import numpy as np
+
+    from ownnet.inspect import feature_maps as fm
+    from ownnet.inspect.grids import save_figure
+    from ownnet.inspect.maximize import maximize_figure
+    from ownnet.inspect.units import choose_units
+
+    number = fm.conv_number(model, args.layer)
+    _, conv = fm.conv_layers(model)[number - 1]
+    name = Path(args.model).name
+    kh, kw = conv.kernel_size
+    print(
+        f"model {name}: conv{number}, {conv.filters} channels of {kh}x{kw} kernels "
+        f"on {conv.input_shape[0]} input channels -> {conv.output_shape}"
+    )
+    method = args.method or "weights"
+    if method == "weights":
+        what = "kernels" if conv.input_shape[0] == 1 else "kernels summed over input channels"
+        fig = fm.kernels_figure(model, number, title=f"{name}: conv{number} {what} (red +, blue -)")
+    elif method == "maps":
+        if args.image:
+            from ownnet.data.images import prepare
+
+            image, source = prepare(args.image), args.image
+        else:
+            from ownnet.data.mnist import load_mnist
+
+            image, source = np.asarray(load_mnist(args.data).test.images[0]), "test image 0"
+        digit = int(model.predict(image[None])[0])
+        title = f"{name}: conv{number} feature maps of {source} (read as {digit})"
+        fig = fm.feature_maps_figure(model, image, number, title=title)
+        print(f"{source}: read as {digit}")
+    else:
+        count = args.count if args.count is not None else conv.filters
+        channels = choose_units(conv.filters, count, _units_list(args.units))
+        result = fm.maximize_channels(
+            model, number, channels, steps=args.steps, lr=args.lr, l2=args.l2, blur=args.blur,
+            seed=args.seed,
+        )  # fmt: skip
+        title = f"{name}: conv{number}, pictures that maximise each channel's mean net input"
+        fig = maximize_figure(result, title=title)
+        for c, z0, z in zip(result.units, result.start_net_input, result.net_input, strict=True):
+            print(f"channel {c}: mean net input {z0:.2f} at the start, {z:.2f} after maximising")
     out = save_figure(fig, args.out)
     print(f"wrote {out}")
     return 0

@@ -1,10 +1,13 @@
-"""``ownnet train --model mlp``: the matrix engine's options and training run.
+"""``ownnet train --model mlp|cnn``: the matrix engine's options and training run.
 
 ``ownnet/cli/train.py`` owns the ``train`` command; it calls
 :func:`add_arguments` to add these options and :func:`run` to train.
-The defaults reproduce the Keras MNIST MLP example: 784-512-512-10, relu,
+The MLP defaults reproduce the Keras MNIST MLP example: 784-512-512-10, relu,
 dropout 0.2, softmax, cross-entropy, RMSprop lr 0.001, batch 128, 20 epochs,
-validated on the test set after each epoch.
+validated on the test set after each epoch. The CNN defaults
+(:mod:`ownnet.nn.cnn`): conv 3x3x32, pool, conv 3x3x64, pool, dense 128, dropout
+0.5, Adam lr 0.001 with a cosine schedule, 12 epochs, each on the training images
+rotated by up to 10 degrees and shifted by up to 2 pixels afresh.
 """
 
 from __future__ import annotations
@@ -15,15 +18,21 @@ from typing import Any
 #: defaults that depend on the optimiser
 DEFAULT_LR = {"sgd": 0.1, "rmsprop": 0.001, "adam": 0.001}
 DEFAULT_EPOCHS = 20
+#: defaults that depend on --model (options left out on the command line)
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {"layers": "512,512", "dropout": 0.2, "optimizer": "rmsprop", "schedule": "constant",
+            "epochs": DEFAULT_EPOCHS, "max_angle": 0.0, "max_shift": 0},
+    "cnn": {"layers": "128", "dropout": 0.5, "optimizer": "adam", "schedule": "cosine",
+            "epochs": 12, "max_angle": 10.0, "max_shift": 2},
+}  # fmt: skip
 
 
 def add_arguments(group: Any) -> None:
     """Add the matrix engine's options to ``group`` (a parser or an argument group)."""
     group.add_argument(
         "--layers",
-        default="512,512",
         metavar="N,N,...",
-        help="hidden layer sizes (512,512)",
+        help="hidden layer sizes (mlp: 512,512; cnn: dense layers after the convolutions, 128)",
     )
     group.add_argument(
         "--activation",
@@ -32,7 +41,7 @@ def add_arguments(group: Any) -> None:
         help="hidden activation (relu)",
     )
     group.add_argument(
-        "--dropout", type=float, default=0.2, help="dropout after each hidden layer (0.2)"
+        "--dropout", type=float, help="dropout after each hidden layer (mlp: 0.2, cnn: 0.5)"
     )
     group.add_argument(
         "--output",
@@ -53,9 +62,9 @@ def add_arguments(group: Any) -> None:
     )
     group.add_argument(
         "--optimizer",
-        default="rmsprop",
         choices=["sgd", "rmsprop", "adam"],
-        help="(rmsprop); --lr defaults to 0.1 for sgd, 0.001 for rmsprop and adam; --epochs to 20",
+        help="(mlp: rmsprop, cnn: adam); --lr defaults to 0.1 for sgd, 0.001 for rmsprop and "
+        "adam; --epochs to 20 (cnn: 12)",
     )
     group.add_argument("--batch-size", type=int, default=128, help="samples per step (128)")
     group.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (0)")
@@ -63,9 +72,9 @@ def add_arguments(group: Any) -> None:
     group.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay (0)")
     group.add_argument(
         "--schedule",
-        default="constant",
         metavar="NAME[:ARGS]",
-        help="learning rate per epoch: constant, step[:DROP:EVERY] (0.5 every 10), cosine[:MIN_LR]",
+        help="learning rate per epoch: constant (mlp), step[:DROP:EVERY] (0.5 every 10), "
+        "cosine[:MIN_LR] (cnn)",
     )
     group.add_argument(
         "--val-split",
@@ -96,19 +105,58 @@ def add_arguments(group: Any) -> None:
         choices=["unit", "book"],
         help="pixels to inputs: unit = x/255, book = x/255*0.99+0.01 (unit)",
     )
+    group.add_argument(
+        "--max-angle",
+        type=float,
+        metavar="DEG",
+        help="each epoch, rotate every training image by a random angle up to DEG degrees "
+        "(mlp: 0, cnn: 10)",
+    )
+    group.add_argument(
+        "--max-shift",
+        type=int,
+        metavar="PX",
+        help="each epoch, shift every training image by up to PX whole pixels (mlp: 0, cnn: 2)",
+    )
+    group.add_argument(
+        "--filters", default="32,64", metavar="N,N,...", help="cnn: channels per conv layer (32,64)"
+    )
+    group.add_argument("--kernel-size", type=int, default=3, help="cnn: kernel side (3)")
+    group.add_argument(
+        "--batchnorm", action="store_true", help="cnn: batch normalisation before each conv relu"
+    )
 
 
-def parse_layers(text: str) -> list[int]:
+def parse_layers(text: str, option: str = "--layers") -> list[int]:
     """``"512,512"`` -> ``[512, 512]`` (``""`` -> no hidden layer)."""
     from ownnet.errors import OwnnetError
 
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError as exc:
-        raise OwnnetError(f"--layers: expected sizes like 512,512, found {text!r}") from exc
+        raise OwnnetError(f"{option}: expected sizes like 512,512, found {text!r}") from exc
     if any(n < 1 for n in sizes):
-        raise OwnnetError(f"--layers: sizes must be at least 1, found {text!r}")
+        raise OwnnetError(f"{option}: sizes must be at least 1, found {text!r}")
     return sizes
+
+
+def fill_defaults(args: argparse.Namespace) -> None:
+    """Give the options left out on the command line the defaults of ``args.model``."""
+    for name, value in MODEL_DEFAULTS[args.model].items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+
+
+def augmentation(max_angle: float, max_shift: int) -> Any:
+    """A :class:`~ownnet.nn.augmentation.RandomTransform`, or ``None`` for no augmentation."""
+    from ownnet.errors import OwnnetError
+    from ownnet.nn.augmentation import RandomTransform
+
+    if max_angle < 0 or max_shift < 0:
+        raise OwnnetError(
+            f"--max-angle and --max-shift must be >= 0, found {max_angle} and {max_shift}"
+        )
+    return RandomTransform(max_angle, max_shift) if max_angle or max_shift else None
 
 
 def parse_schedule(text: str, lr: float, epochs: int) -> Any:
@@ -137,6 +185,19 @@ def build_network(args: argparse.Namespace, seed: Any) -> Any:
     """The network ``args`` describe."""
     from ownnet.nn.network import Network
 
+    if args.model == "cnn":
+        return Network.cnn(
+            parse_layers(args.filters, "--filters"),
+            kernel_size=args.kernel_size,
+            dense=parse_layers(args.layers),
+            dropout=args.dropout,
+            batchnorm=args.batchnorm,
+            output=args.output,
+            loss=args.cost,
+            input_scale=args.input_scale,
+            dtype=args.dtype,
+            seed=seed,
+        )
     return Network.mlp(
         parse_layers(args.layers),
         activation=args.activation,
@@ -170,6 +231,7 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
 
     if args.resume:
         return _resume(args, splits)
+    fill_defaults(args)
     if args.dropout is not None and not 0.0 <= args.dropout < 1.0:
         raise OwnnetError(f"--dropout must be in [0, 1), found {args.dropout}")
     if args.batch_size < 1:
@@ -186,8 +248,10 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
     except ValueError as exc:
         raise OwnnetError(str(exc)) from exc
     schedule = parse_schedule(args.schedule, lr, epochs)
+    augment = augmentation(args.max_angle, args.max_shift)
     training = {
         "engine": "nn",
+        "model": args.model,
         "layers": parse_layers(args.layers),
         "activation": args.activation,
         "dropout": args.dropout,
@@ -203,7 +267,12 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
         "dtype": args.dtype,
         "input_scale": args.input_scale,
         "samples": len(splits.train),
+        "augment": augment.spec() if augment is not None else None,
     }
+    if args.model == "cnn":
+        training["filters"] = parse_layers(args.filters, "--filters")
+        training["kernel_size"] = args.kernel_size
+        training["batchnorm"] = args.batchnorm
     info = {
         "training": training,
         "seed": args.seed,
@@ -214,7 +283,19 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
         callbacks.append(EarlyStopping(patience=args.early_stopping))
     if args.checkpoint:
         callbacks.append(Checkpoint(args.checkpoint, info=info))
-    if not args.quiet:
+    if not args.quiet and args.model == "cnn":
+        convs = "-".join(f"conv{n}-pool" for n in training["filters"])
+        dense = "".join(f"-{n}" for n in training["layers"])
+        print(
+            f"matrix engine CNN 1x28x28-{convs}{dense}-10, {args.kernel_size}x{args.kernel_size}"
+            f" kernels{', batchnorm' if args.batchnorm else ''}, dropout {args.dropout}, "
+            f"{optimizer!r}, {args.schedule} schedule, batch {args.batch_size}, {epochs} epochs, "
+            f"{len(splits.train)} training samples"
+            + (f" (new random {augment!r} each epoch)" if augment is not None else "")
+            + f", seed {args.seed}",
+            flush=True,
+        )
+    elif not args.quiet:
         hidden = "-".join(str(n) for n in training["layers"])
         print(
             f"matrix engine 784-{hidden}{'-' if hidden else ''}10, {args.activation}, "
@@ -233,6 +314,7 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
         validation_split=val_split,
         rng=np.random.default_rng(fit_seed),
         callbacks=callbacks,
+        augment=augment,
     )
     info["test_accuracy"] = net.evaluate(splits.test)
     return net, history, info
@@ -266,6 +348,10 @@ def _resume(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, 
         )
     kwargs = r.fit_kwargs(args.epochs)
     training = dict(info.get("training", {}))
+    saved_augment = training.get("augment") or {}
+    kwargs["augment"] = augmentation(
+        saved_augment.get("max_angle", 0.0), saved_augment.get("max_shift", 0)
+    )
     training["epochs"] = kwargs["epochs"]
     info["training"] = training
     callbacks: list[Any] = []

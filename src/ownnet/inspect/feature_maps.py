@@ -5,9 +5,9 @@
 * :func:`feature_maps` - a conv layer's output channels for one input picture
   ``(F, Ho, Wo)``: where in the digit each kernel found its pattern;
 * :func:`maximize_channels` - activation maximisation for a channel: the input
-  picture that makes the channel's mean net input largest, by gradient ascent
-  through the matrix engine's backward pass (as
-  :func:`ownnet.inspect.maximize.maximize` does for dense units).
+  picture that makes the channel's mean net input largest, by
+  :func:`ownnet.inspect.maximize.maximize` with a :class:`ChannelProbe` (the
+  gradient comes back through the conv and pooling layers' backward passes).
 
 Conv layers are numbered from 1 in the order they come (``"conv1"``,
 ``"conv2"``, ...), apart from the dense layers' numbers.
@@ -15,9 +15,6 @@ Conv layers are numbered from 1 in the order they come (``"conv1"``,
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -86,19 +83,6 @@ def feature_maps(model: Any, image: np.ndarray, layer: int | str = 1) -> np.ndar
     return np.array(h[0], dtype=np.float64)
 
 
-@dataclass(frozen=True)
-class MaximizedChannels:
-    """Result of :func:`maximize_channels`: ``images (k, 28, 28)`` in [0, 1] and each
-    channel's mean net input (before its activation) for its picture ``(k,)`` (and for
-    the starting noise)."""
-
-    layer: int
-    channels: np.ndarray
-    images: np.ndarray
-    mean_net_input: np.ndarray
-    start_mean_net_input: np.ndarray
-
-
 def _linear_twin(model: Any, pos: int) -> Any:
     """The conv layer at ``pos`` without its activation, sharing its weights: its outputs
     are the channels' net inputs."""
@@ -114,97 +98,66 @@ def _linear_twin(model: Any, pos: int) -> Any:
     return twin
 
 
-def _channel_means(
-    model: Any, pos: int, twin: Any, x: np.ndarray, channels: np.ndarray, grad: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mean net input of ``channels[i]`` of the conv layer at ``pos`` (``twin``: it without
-    its activation) for picture ``x[i]`` and, if ``grad``, its gradient with respect to the
-    picture ``(n, 784)``."""
-    h = _inputs(model, x)
-    for lay in model.layers[:pos]:
-        h = lay.forward(h, False)
-    h = twin.forward(h, False)
-    rows = np.arange(len(x))
-    means = np.asarray(h, dtype=np.float64)[rows, channels].mean(axis=(1, 2))
-    if not grad:
-        return means, None
-    g = np.zeros(h.shape, model.dtype)
-    g[rows, channels] = 1.0 / (h.shape[2] * h.shape[3])
-    g = twin.backward(g, True)
-    for lay in reversed(model.layers[:pos]):
-        g = lay.backward(g, True)
-    a, _ = input_scale(model)
-    return means, np.asarray(g, dtype=np.float64).reshape(len(x), -1) * 255.0 * a
+class ChannelProbe:
+    """The channels of one conv layer as units for :func:`ownnet.inspect.maximize.maximize`:
+    a channel's net input is the mean over its positions of its pre-activation (a silent
+    relu channel would have no gradient), its activation the mean of its output.
+
+    Args:
+        model: an nn model with conv layers.
+        layer: ``"conv1"``, ``2``, ... (see :func:`conv_number`).
+    """
+
+    def __init__(self, model: Any, layer: int | str) -> None:
+        self.number = conv_number(model, layer)
+        self.position, conv = conv_layers(model)[self.number - 1]
+        self.model = model
+        self.n_units = conv.filters
+        self.n_pixels = int(np.prod(model.input_shape))
+        self._twin = _linear_twin(model, self.position)
+        self._a = 255.0 * input_scale(model)[0]
+
+    def _below(self, x: np.ndarray) -> np.ndarray:
+        """The conv layer's input for pictures ``x (n, n_pixels)`` in [0, 1]."""
+        h = _inputs(self.model, x)
+        for lay in self.model.layers[: self.position]:
+            h = lay.forward(h, False)
+        return h
+
+    def values(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean net input and mean output of every channel ``(n, F)`` for pictures ``x``."""
+        h = self._below(x)
+        z = np.asarray(self._twin.forward(h, False), dtype=np.float64).mean(axis=(2, 3))
+        y = self.model.layers[self.position].forward(h, False)
+        return z, np.asarray(y, dtype=np.float64).mean(axis=(2, 3))
+
+    def gradient(self, x: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean net input of channel ``units[i]`` for picture ``x[i]`` ``(n,)`` and its gradient
+        with respect to the picture ``(n, n_pixels)``."""
+        units = np.asarray(units, dtype=np.intp)
+        if len(units) and (units.min() < 0 or units.max() >= self.n_units):
+            raise InspectError(f"conv{self.number} has channels 0..{self.n_units - 1}")
+        z = self._twin.forward(self._below(x), False)
+        rows = np.arange(len(x))
+        means = np.asarray(z, dtype=np.float64)[rows, units].mean(axis=(1, 2))
+        g = np.zeros(z.shape, self.model.dtype)
+        g[rows, units] = 1.0 / (z.shape[2] * z.shape[3])
+        g = self._twin.backward(g, True)
+        for lay in reversed(self.model.layers[: self.position]):
+            g = lay.backward(g, True)
+        return means, np.asarray(g, dtype=np.float64).reshape(len(x), -1) * self._a
 
 
 def maximize_channels(
-    model: Any,
-    layer: int | str,
-    channels: np.ndarray | list[int],
-    *,
-    steps: int = 200,
-    lr: float = 0.05,
-    l2: float = 0.1,
-    blur: float = 0.7,
-    seed: int = 0,
-) -> MaximizedChannels:
-    """For each channel, a picture in [0, 1] that makes its mean net input large.
+    model: Any, layer: int | str, channels: np.ndarray | list[int], **options: Any
+) -> Any:
+    """For each channel of conv layer ``layer``, a picture in [0, 1] that makes its mean net
+    input large: :func:`ownnet.inspect.maximize.maximize` (same ``options``: steps, lr, l2,
+    blur, seed) through the conv, pooling and normalisation layers' backward passes.
+    Returns its :class:`~ownnet.inspect.maximize.Maximized`."""
+    from ownnet.inspect.maximize import maximize
 
-    The net input (before the relu) is maximised, as for dense units, because a
-    silent relu channel has no gradient.
-
-    The same gradient ascent as :func:`ownnet.inspect.maximize.maximize` (steps of
-    root-mean-square length ``lr`` along the gradient minus an L2 penalty, clipped
-    to [0, 1], smoothed every fourth step while ``blur`` fades out), through the
-    conv, pooling and normalisation layers' backward passes.
-    """
-    number = conv_number(model, layer)
-    pos, conv = conv_layers(model)[number - 1]
-    channels = np.asarray(channels, dtype=np.intp).ravel()
-    if len(channels) and (channels.min() < 0 or channels.max() >= conv.filters):
-        raise InspectError(f"conv{number} has channels 0..{conv.filters - 1}")
-    n_pixels = int(np.prod(model.input_shape))
-    twin = _linear_twin(model, pos)
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0.0, 0.1, (len(channels), n_pixels))
-    with _one_blas_thread():
-        start, g0 = _channel_means(model, pos, twin, x, channels, True)
-        assert g0 is not None
-        penalty = 2.0 * l2 * np.sqrt(np.mean(g0 * g0, axis=1, keepdims=True))
-        for step in range(int(steps)):
-            fade = 1.0 - step / steps
-            if blur * fade >= 0.3 and step % 4 == 3:
-                x = _smooth(x, blur * fade, model.input_shape[-1])
-            _, g = _channel_means(model, pos, twin, x, channels, True)
-            assert g is not None
-            g -= penalty * x
-            rms = np.sqrt(np.mean(g * g, axis=1, keepdims=True))
-            x += lr * fade * g / np.maximum(rms, 1e-12)
-            np.clip(x, 0.0, 1.0, out=x)
-        final, _ = _channel_means(model, pos, twin, x, channels, False)
-    side = model.input_shape[-1]
-    images = x.reshape(len(channels), -1, side)
-    return MaximizedChannels(number, channels, images, final, start)
-
-
-def _smooth(x: np.ndarray, sigma: float, side: int) -> np.ndarray:
-    """Pictures ``x (n, side * side)`` blurred by a Gaussian of ``sigma`` pixels."""
-    from scipy import ndimage
-
-    pics = ndimage.gaussian_filter(x.reshape(len(x), -1, side), (0, sigma, sigma))
-    return pics.reshape(len(x), -1)
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Small products run faster on one BLAS thread (if threadpoolctl is installed)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+    return maximize(model, ChannelProbe(model, layer), channels, **options)
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -242,14 +195,3 @@ def _resize(m: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     h, w = min(shape[0], big.shape[0]), min(shape[1], big.shape[1])
     out[:h, :w] = big[:h, :w]
     return out
-
-
-def maximize_channels_figure(result: MaximizedChannels, *, title: str | None = None) -> Any:
-    """A grid of the pictures that excite each channel most, titled with the mean net input."""
-    from ownnet.inspect.grids import image_grid
-
-    titles = [
-        f"ch {c}: {m:.2f}" for c, m in zip(result.channels, result.mean_net_input, strict=True)
-    ]
-    pics = result.images / np.maximum(result.images.max(axis=(1, 2), keepdims=True), 1e-12)
-    return image_grid(pics, titles=titles, cmap="Greys", vmin=0.0, vmax=1.0, title=title)

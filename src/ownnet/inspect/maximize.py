@@ -164,7 +164,7 @@ class UnitProbe:
 
 def maximize(
     model: Any,
-    layer: int | str,
+    layer: int | str | Any,
     units: np.ndarray | list[int],
     *,
     steps: int = 200,
@@ -177,7 +177,9 @@ def maximize(
 
     Args:
         model: a classic or nn model.
-        layer: dense layer number (1 = first hidden layer, ``"output"`` = the classes).
+        layer: dense layer number (1 = first hidden layer, ``"output"`` = the classes),
+            or a probe with :class:`UnitProbe`'s ``number``, ``n_pixels``, ``gradient``
+            and ``values`` (conv channels: :class:`ownnet.inspect.feature_maps.ChannelProbe`).
         units: which units of that layer (class digits for the output layer).
         steps: gradient-ascent steps.
         lr: step length (root-mean-square change per pixel per step).
@@ -190,7 +192,7 @@ def maximize(
     Returns:
         :class:`Maximized` with the pictures and the units' values for them.
     """
-    probe = UnitProbe(model, layer)
+    probe = layer if hasattr(layer, "gradient") else UnitProbe(model, layer)
     units = np.asarray(units, dtype=np.intp).ravel()
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 0.1, (len(units), probe.n_pixels))

@@ -5,7 +5,11 @@ Two kinds of model are inspected: the book's :class:`ownnet.classic.Network`
 engine's :class:`ownnet.nn.network.Network` (a list of layers, ``Dense`` weights
 ``(n_in, n_out)``). Here both are described the same way, in the matrix
 engine's orientation: a list of :class:`DenseLayer`, numbered from 1 (the
-first hidden layer) to the output layer.
+first hidden layer) to the output layer. In a convolutional network the image
+layers before the first Dense layer (``Conv2D``, ``MaxPool2D``, ``BatchNorm``,
+``Flatten``) are its feature extractor: the dense layers are numbered after
+them, and the tools run them forward and backward with the input (conv layers
+have their own pictures: :mod:`ownnet.inspect.feature_maps`).
 
 A classic network becomes an equivalent matrix-engine network with
 :func:`as_nn` (same weights, float64), so that activation maximisation can
@@ -57,6 +61,8 @@ class DenseLayer:
 
 #: nn layers that act elementwise (unit i in, unit i out) and so keep unit numbers.
 ELEMENTWISE = ("Dropout", "Activation", "PReLU")
+#: nn layers that may come before the first Dense layer (a CNN's feature extractor).
+FEATURES = ("Conv2D", "MaxPool2D", "BatchNorm", "Flatten", *ELEMENTWISE)
 
 
 def kind_of(model: Any) -> str:
@@ -104,10 +110,13 @@ def dense_layers(model: Any) -> list[DenseLayer]:
             }
         elif name in ELEMENTWISE and pending is not None:
             pending["after"] = (*pending["after"], name)
+        elif name in FEATURES and pending is None:
+            continue  # conv layers and the like before the first Dense layer
         else:
             raise InspectError(
                 f"layer {pos} of this model is {name}: only stacks of Dense layers (with "
-                "Dropout, Activation or PReLU between them) can be inspected unit by unit"
+                "Dropout, Activation or PReLU between them, after any conv layers) can be "
+                "inspected unit by unit"
             )
     if pending is not None:
         layers.append(DenseLayer(**pending))

@@ -6,7 +6,10 @@ red) and which inhibit it (negative, blue). Each picture is scaled on its own
 to ``[-m, m]`` with ``m`` its largest absolute weight, so white is zero.
 
 Deeper units have no such picture of their own; for them (and for any unit)
-use activation maximisation (:mod:`ownnet.inspect.maximize`).
+use activation maximisation (:mod:`ownnet.inspect.maximize`). In a
+convolutional network the first dense layer reads conv features, not pixels;
+its pictures are the conv kernels and feature maps
+(:mod:`ownnet.inspect.feature_maps`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ from ownnet.inspect.stack import InspectError, dense_layers
 
 def first_layer_weights(model: Any, units: np.ndarray | list[int] | None = None) -> np.ndarray:
     """The first dense layer's weights as pictures ``(k, 28, 28)`` (default: every unit)."""
+    from ownnet.inspect.feature_maps import conv_layers
+
+    if conv_layers(model):
+        raise InspectError(
+            "this model's first dense layer reads conv features, not pixels: draw its conv "
+            "kernels instead (--layer conv1)"
+        )
     layer = dense_layers(model)[0]
     w = np.asarray(layer.weights, dtype=np.float64)  # (n_in, n_out)
     side = math.isqrt(layer.n_in)

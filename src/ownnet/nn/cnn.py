@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ownnet.nn.batchnorm import BatchNorm
 from ownnet.nn.conv import Conv2D
 from ownnet.nn.flatten import Flatten
@@ -41,14 +43,15 @@ def cnn_layers(
     filters: Sequence[int] = DEFAULTS["filters"],
     *,
     kernel_size: int = DEFAULTS["kernel_size"],
-    dense: int | None = DEFAULTS["dense"],
+    dense: int | Sequence[int] | None = DEFAULTS["dense"],
     dropout: float = DEFAULTS["dropout"],
     batchnorm: bool = DEFAULTS["batchnorm"],
     n_output: int = 10,
+    output: str = "softmax",
 ) -> list[Layer]:
     """Per entry of ``filters``: a ``same`` convolution with relu and a 2x2 max pool; then
-    ``Dense(dense, relu)`` with ``Dropout(dropout)`` (none if ``dense`` is falsy), then
-    ``Dense(n_output, softmax)``."""
+    per entry of ``dense`` (an int or several; none if empty or ``None``) ``Dense(units,
+    relu)`` followed by ``Dropout(dropout)`` (if not 0); then ``Dense(n_output, output)``."""
     if not filters:
         raise ValueError("a CNN needs at least one conv layer (filters)")
     layers: list[Layer] = []
@@ -62,9 +65,25 @@ def cnn_layers(
             layers.append(Conv2D(int(f), kernel_size, padding="same", activation="relu"))
         layers.append(MaxPool2D(2))
     layers.append(Flatten())
-    if dense:
-        layers.append(Dense(int(dense), "relu", init="he"))
+    units = [dense] if isinstance(dense, int) else list(dense or [])
+    for u in units:
+        layers.append(Dense(int(u), "relu", init="he"))
         if dropout:
             layers.append(Dropout(dropout))
-    layers.append(Dense(n_output, "softmax"))
+    layers.append(Dense(n_output, output))
     return layers
+
+
+def multiply_adds(net: Any) -> int:
+    """Multiply-adds of one sample's forward pass through the Conv2D and Dense layers
+    (training costs about three times as many: forward, input and weight gradients)."""
+    from ownnet.nn.layers import Dense
+
+    total = 0
+    for layer in net.layers:
+        if isinstance(layer, Conv2D):
+            f, ho, wo = layer.output_shape
+            total += f * ho * wo * int(np.prod(layer.W.shape[:-1]))
+        elif isinstance(layer, Dense):
+            total += int(layer.W.size)
+    return total

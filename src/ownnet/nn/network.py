@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 import numpy as np
@@ -45,6 +45,8 @@ INPUT_SCALES = {"unit": (1.0 / 255.0, 0.0), "book": (0.99 / 255.0, 0.01)}
 TARGETS = {"onehot": (0.0, 1.0), "book": (0.01, 0.99)}
 #: images per chunk when predicting or evaluating
 EVAL_CHUNK = 2048
+#: the same for networks on images (conv layers keep much larger buffers per image)
+IMAGE_EVAL_CHUNK = 256
 #: the first Dense layer skips all-zero pixel columns when at most this fraction is left
 COMPACT_MAX_FRACTION = 0.9
 
@@ -53,12 +55,19 @@ class TrainingDiverged(OwnnetError):
     """The loss became NaN or infinite."""
 
 
+def _spec(obj: Any) -> Any:
+    """``obj.spec()`` where it has one (JSON for checkpoints), else its ``repr``."""
+    spec = getattr(obj, "spec", None)
+    return spec() if callable(spec) else repr(obj)
+
+
 class Network:
     """A stack of layers.
 
     Args:
         layers: unbuilt layers, or layer specs (dicts), first to last.
-        input_shape: per-sample input shape (``(784,)``; a CNN would use ``(28, 28, 1)``).
+        input_shape: per-sample input shape: ``(784,)``, or images ``(1, 28, 28)`` for
+            conv layers (the uint8 pixels are reshaped to it).
         loss: ``"cross_entropy"`` or ``"quadratic"`` (or a :class:`Loss`).
         input_scale: ``"unit"`` (``x / 255``) or ``"book"`` (``x / 255 * 0.99 + 0.01``).
         targets: ``"onehot"`` or ``"book"`` (0.01 and 0.99).
@@ -121,6 +130,8 @@ class Network:
         ]
         #: skip pixel columns that are zero in the whole batch (training, first Dense layer)
         self.compact_inputs = True
+        #: images per chunk in outputs, predict and evaluate
+        self.eval_chunk = EVAL_CHUNK if len(self.input_shape) == 1 else IMAGE_EVAL_CHUNK
         self._buffers: dict[str, np.ndarray] = {}
         self.optimizer: Optimizer | None = None
 
@@ -157,6 +168,32 @@ class Network:
                 layers.append(Dropout(dropout))
         layers.append(Dense(n_output, output, init="glorot"))
         return cls(layers, input_shape=(n_input,), loss=loss, **options)
+
+    @classmethod
+    def cnn(
+        cls,
+        filters: Sequence[int] = (32, 64),
+        *,
+        kernel_size: int = 3,
+        dense: int | Sequence[int] | None = 128,
+        dropout: float = 0.5,
+        batchnorm: bool = False,
+        n_output: int = 10,
+        output: str = "softmax",
+        **options: Any,
+    ) -> Network:
+        """The default convolutional network on ``(1, 28, 28)`` images (:mod:`ownnet.nn.cnn`):
+        per entry of ``filters`` a ``same`` convolution with relu and a 2x2 max pool,
+        then ``Dense(dense, relu)`` (one per entry if a sequence) each with
+        ``Dropout(dropout)``, and ``Dense(n_output, output)``; ``batchnorm`` puts a
+        :class:`~ownnet.nn.batchnorm.BatchNorm` before each conv relu."""
+        from ownnet.nn.cnn import cnn_layers
+
+        layers = cnn_layers(
+            filters, kernel_size=kernel_size, dense=dense, dropout=dropout,
+            batchnorm=batchnorm, n_output=n_output, output=output,
+        )  # fmt: skip
+        return cls(layers, input_shape=(1, 28, 28), **options)
 
     @classmethod
     def book(
@@ -389,6 +426,7 @@ class Network:
         stream: TextIO | None = None,
         initial_epoch: int = 0,
         history: History | None = None,
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     ) -> History:
         """Train on minibatches.
 
@@ -407,6 +445,11 @@ class Network:
             verbose: 0 silent, 1 Keras-style progress line per epoch.
             stream: where progress goes (stdout).
             initial_epoch, history: continue a run (see :mod:`ownnet.nn.checkpoint`).
+            augment: called before each epoch as ``augment(images, rng)`` with the uint8
+                training images ``(n, n_pixels)`` and the generator of ``rng``; the epoch
+                trains on the images it returns (e.g.
+                :class:`~ownnet.nn.augmentation.RandomTransform`: new random rotations
+                and shifts every epoch).
 
         Returns:
             :class:`History` with ``loss`` (the mean over the epoch's batches, as
@@ -459,6 +502,7 @@ class Network:
                 "epochs": int(epochs),
                 "shuffle": bool(shuffle),
                 "validation_split": float(validation_split),
+                **({"augment": _spec(augment)} if augment is not None else {}),
             },
             schedule=sched,
             callbacks=list(callbacks),
@@ -477,12 +521,15 @@ class Network:
                 print(f"Epoch {epoch + 1}/{epochs}", file=out, flush=True)
                 bar = ProgressBar(n, out)
             start = time.perf_counter()
+            epoch_images = images
+            if augment is not None:
+                epoch_images = self._flat(augment(images, gen), "augmented images")
             loss_sum = 0.0
             correct = 0
             done = 0
             for b in range(n_batches):
                 idx = order[b * batch_size : (b + 1) * batch_size]
-                loss, right = self._train_batch(images, labels, idx, optimizer)
+                loss, right = self._train_batch(epoch_images, labels, idx, optimizer)
                 if not math.isfinite(loss):
                     raise TrainingDiverged(
                         f"the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
@@ -545,8 +592,8 @@ class Network:
         return flat
 
     def _chunks(self, flat: np.ndarray) -> Any:
-        for i in range(0, len(flat), EVAL_CHUNK):
-            yield i, self._forward_pixels(flat[i : i + EVAL_CHUNK], False)
+        for i in range(0, len(flat), self.eval_chunk):
+            yield i, self._forward_pixels(flat[i : i + self.eval_chunk], False)
 
     def outputs(self, images: np.ndarray) -> np.ndarray:
         """Network outputs (float64) for uint8 images ``(n, 28, 28)`` or ``(n, 784)`` ->
