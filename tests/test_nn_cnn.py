@@ -260,3 +260,25 @@ def test_cli_inspect_units_for_conv_layers(tmp_path, capsys):
     # the first dense layer of a CNN reads features, not pixels
     assert main(["inspect", "units", str(model), "--layer", "1", "--method", "weights"]) == 1
     assert "--layer conv1" in capsys.readouterr().err
+
+
+def test_serve_reads_a_cnn_model_file(tmp_path):
+    pytest.importorskip("fastapi", reason="needs the web extra: pip install 'ownnet[web]'")
+    pytest.importorskip("multipart", reason="needs the web extra: pip install 'ownnet[web]'")
+    from fastapi.testclient import TestClient
+
+    from ownnet.web.app import create_app
+
+    net = tiny_cnn()
+    path = save_model(tmp_path / "cnn.npz", net)
+    image, _ = synthetic_digits(1, 9)
+    with TestClient(create_app(path)) as client:
+        card = client.get("/api/model").json()
+        assert card["kind"] == "nn" and card["has_backquery"] is False
+        r = client.post("/api/predict", json={"pixels": image[0].reshape(-1).tolist()})
+        assert r.status_code == 200, r.text
+        body = r.json()
+    out = net.outputs(image)[0]
+    assert body["digit"] == int(out.argmax())
+    np.testing.assert_allclose(body["outputs"], out, rtol=1e-6)
+    np.testing.assert_allclose(body["probabilities"], out, atol=1e-6)  # softmax outputs as they are
