@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,18 @@ def test_draw_a_stroke(page, server, tmp_path, small_mnist_dir):
     assert sum(preview_ink(page)) == 0
 
 
-def test_watch_page_start_and_stop(page, server):
+def test_watch_page_start_and_stop(page, server, monkeypatch):
+    # Each progress report waits 0.1 s, so the run (60,000 samples, ~300 reports) lasts
+    # at least 30 s however fast the machine: Stop always finds it running.
+    from ownnet.web.training import TrainingRun
+
+    report = TrainingRun._report
+
+    def slow_report(self, *args, **kwargs):
+        time.sleep(0.1)
+        report(self, *args, **kwargs)
+
+    monkeypatch.setattr(TrainingRun, "_report", slow_report)
     page.goto(server.url + "/watch")
     page.wait_for_function("() => document.querySelector('input[name=hidden]').value !== ''")
     page.fill("input[name=hidden]", "20")
@@ -136,6 +148,7 @@ def test_watch_page_start_and_stop(page, server):
     page.wait_for_function(
         "() => document.getElementById('run-status').textContent.includes('stopped')"
     )
+    assert httpx.get(server.url + "/api/train").json()["status"] == "stopped"
     assert page.is_enabled("#save") and page.is_enabled("#start")
     page.click("#save")
     page.wait_for_function(

@@ -173,8 +173,10 @@
 
   stopBtn.addEventListener("click", async () => {
     try {
+      stopBtn.disabled = true;
       await ownnet.request("/api/train/stop", { method: "POST" });
-      status("Stopping…");
+      // the end event may already have come (and said so): only say "Stopping" while it hasn't
+      if (source !== null) status("Stopping…");
     } catch (err) {
       status(err.message, true);
     }
