@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mnist_files import IDX_NAMES, real_dir, write_idx_dir
+from threadpoolctl import threadpool_limits
 
 
 def read_idx_gz(path: Path) -> np.ndarray:
@@ -17,6 +18,13 @@ def read_idx_gz(path: Path) -> np.ndarray:
     ndim = raw[3]
     dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+@pytest.fixture()
+def one_blas_thread():
+    """BLAS on one thread for the test: on tiny matrices threads only add waiting."""
+    with threadpool_limits(1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,8 @@ from ownnet.cli import main
 from ownnet.io import load_model
 from ownnet.nn import Network
 
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    if threadpool_limits is None:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
+# Tiny matrices: BLAS threads only cost time (and much more of it on busy cores).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def train(data, out, *extra):

@@ -26,19 +26,8 @@ from ownnet.nn import Adam, Network
 from ownnet.nn.augmentation import RandomTransform
 from ownnet.nn.cnn import cnn_layers
 
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    if threadpool_limits is None:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
+# Tiny matrices: BLAS threads only cost time (and much more of it on busy cores).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @dataclass

@@ -3,37 +3,16 @@ the matrix engine, and for whole networks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
+from gradcheck import check, numeric_grad
 
 from ownnet.nn import Activation, Dense, Dropout, Network, PReLU
 from ownnet.nn import activations as acts
 from ownnet.nn.losses import CrossEntropy, Quadratic
 from ownnet.nn.optimizers import SGD
 
-EPS = 1e-6
 F64 = np.dtype(np.float64)
-
-
-def numeric_grad(f: Callable[[], float], arr: np.ndarray, eps: float = EPS) -> np.ndarray:
-    """d f / d arr by central differences, perturbing ``arr`` in place."""
-    grad = np.zeros_like(arr)
-    for idx in np.ndindex(arr.shape):
-        old = arr[idx]
-        arr[idx] = old + eps
-        plus = f()
-        arr[idx] = old - eps
-        minus = f()
-        arr[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def check(analytic: np.ndarray, numeric: np.ndarray) -> None:
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
-    assert np.abs(numeric).max() > 1e-4, "the check would pass for a zero gradient"
 
 
 @pytest.mark.parametrize("name", sorted(set(acts.ACTIVATIONS) - {"softmax"}))

@@ -30,20 +30,8 @@ from ownnet.nn.callbacks import Callback, FitState
 from ownnet.nn.checkpoint import load_checkpoint
 from ownnet.nn.progress import ProgressBar
 
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Tiny matrices: threads only cost time (and much more of it on busy cores)."""
-    if threadpool_limits is None:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
+# Tiny matrices: BLAS threads only cost time (and much more of it on busy cores).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def digits(n: int, seed: int) -> Dataset:

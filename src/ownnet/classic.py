@@ -31,6 +31,7 @@ from scipy.linalg.blas import dgemm, dger
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
+from ownnet.classifier import Classifier
 from ownnet.history import History
 
 #: The ways to split the output error among the hidden nodes (see :meth:`Network.hidden_errors`).
@@ -60,7 +61,7 @@ def targets_for(labels: np.ndarray, n_output: int = 10) -> np.ndarray:
     return t
 
 
-class Network:
+class Network(Classifier):
     """The book's three-layer sigmoid network.
 
     Args:
@@ -216,12 +217,7 @@ class Network:
             :class:`History` with ``seconds``, ``samples_per_s`` and, given
             ``test``, ``test_accuracy`` per epoch.
         """
-        images = _flat_images(train.images, self.n_input, "train.images")
-        labels = np.asarray(train.labels)
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
-        if len(labels) and int(labels.max()) >= self.n_output:
-            raise ValueError(f"label {int(labels.max())} needs more than {self.n_output} outputs")
+        images, labels = training_arrays(train, self.n_input, self.n_output)
         # One sample at a time is many small BLAS calls: threads only add waiting.
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(images, labels, epochs, test, rng, progress, on_epoch_end, on_progress)
@@ -335,21 +331,11 @@ class Network:
 
     def outputs(self, images: np.ndarray) -> np.ndarray:
         """Network outputs for uint8 images ``(n, 28, 28)`` or ``(n, 784)`` → ``(n, n_output)``."""
-        flat = _flat_images(images, self.n_input, "images")
+        flat = flat_images(images, self.n_input, "images")
         out = np.empty((len(flat), self.n_output))
         for i in range(0, len(flat), EVAL_CHUNK):
             out[i : i + EVAL_CHUNK] = self.query(SCALE[flat[i : i + EVAL_CHUNK]])
         return out
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """Predicted labels ``(n,)`` for uint8 images ``(n, 28, 28)``."""
-        return self.outputs(images).argmax(axis=1)
-
-    def evaluate(self, dataset: Any) -> float:
-        """Fraction of ``dataset`` (uint8 ``images``, ``labels``) classified right."""
-        if len(dataset.labels) == 0:
-            raise ValueError("cannot evaluate on an empty dataset")
-        return float(np.mean(self.predict(dataset.images) == np.asarray(dataset.labels)))
 
     # -- model files -------------------------------------------------------------
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -391,7 +377,12 @@ class Network:
         return Network.from_state({k: v.copy() for k, v in arrays.items()}, config)
 
 
-def _flat_images(images: np.ndarray, n_input: int, what: str) -> np.ndarray:
+def flat_images(images: np.ndarray, n_input: int, what: str) -> np.ndarray:
+    """uint8 ``images (n, 28, 28)`` or ``(n, n_input)`` as a ``(n, n_input)`` view.
+
+    Raises TypeError for other dtypes and ValueError for another pixel count,
+    naming ``what`` (e.g. ``"train.images"``).
+    """
     images = np.asarray(images)
     if images.dtype != np.uint8:
         raise TypeError(f"{what}: expected uint8 pixel values 0..255, found dtype {images.dtype}")
@@ -399,6 +390,18 @@ def _flat_images(images: np.ndarray, n_input: int, what: str) -> np.ndarray:
     if flat.shape[1] != n_input:
         raise ValueError(f"{what}: expected {n_input} pixels per image, found {flat.shape[1]}")
     return flat
+
+
+def training_arrays(train: Any, n_input: int, n_output: int) -> tuple[np.ndarray, np.ndarray]:
+    """A dataset's images ``(n, n_input)`` uint8 and labels ``(n,)``, checked for training
+    a network with ``n_input`` inputs and ``n_output`` outputs."""
+    images = flat_images(train.images, n_input, "train.images")
+    labels = np.asarray(train.labels)
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    if len(labels) and int(labels.max()) >= n_output:
+        raise ValueError(f"label {int(labels.max())} needs more than {n_output} outputs")
+    return images, labels
 
 
 def _check_in_place(result: np.ndarray, weights: np.ndarray) -> None:

@@ -59,6 +59,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ownnet import classic
+from ownnet.classifier import Classifier
 from ownnet.history import History
 
 #: What a link sends back (see the module doc): the book's four splits, then true backprop.
@@ -220,7 +221,7 @@ def _layer_names(n_layers: int) -> list[tuple[str, str]]:
     return names
 
 
-class Network:
+class Network(Classifier):
     """A fully connected sigmoid network made of :class:`Neuron` and :class:`Link` objects.
 
     Args:
@@ -420,12 +421,7 @@ class Network:
         order); returns :class:`History` with ``seconds``, ``samples_per_s`` and,
         given ``test``, ``test_accuracy``.
         """
-        images = _flat(train.images, self.sizes[0], "train.images")
-        labels = np.asarray(train.labels)
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
-        if len(labels) and int(labels.max()) >= self.sizes[-1]:
-            raise ValueError(f"label {int(labels.max())} needs more than {self.sizes[-1]} outputs")
+        images, labels = classic.training_arrays(train, self.sizes[0], self.sizes[-1])
         targets = classic.targets_for(labels, self.sizes[-1])
         history = History()
         n = len(images)
@@ -448,16 +444,14 @@ class Network:
                 on_epoch_end(epoch, history)
         return history
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """Predicted labels ``(n,)`` for uint8 images ``(n, 28, 28)`` or ``(n, n_input)``."""
-        flat = _flat(images, self.sizes[0], "images")
-        return np.array([int(np.argmax(self.forward(classic.SCALE[row]))) for row in flat])
-
-    def evaluate(self, dataset: Any) -> float:
-        """Fraction of ``dataset`` (uint8 ``images``, ``labels``) classified right."""
-        if len(dataset.labels) == 0:
-            raise ValueError("cannot evaluate on an empty dataset")
-        return float(np.mean(self.predict(dataset.images) == np.asarray(dataset.labels)))
+    def outputs(self, images: np.ndarray) -> np.ndarray:
+        """Output neurons' values ``(n, n_output)`` for uint8 images ``(n, 28, 28)`` or
+        ``(n, n_input)``, one forward pass through the neurons per image."""
+        flat = classic.flat_images(images, self.sizes[0], "images")
+        out = np.empty((len(flat), self.sizes[-1]))
+        for i, row in enumerate(flat):
+            out[i] = self.forward(classic.SCALE[row])
+        return out
 
     # -- the matrix network ----------------------------------------------------------------
     @classmethod
@@ -496,13 +490,3 @@ class Network:
             "error_split": self.error_split,
         }
         return classic.Network.from_state({"wih": wih, "who": who}, config)
-
-
-def _flat(images: np.ndarray, n_input: int, what: str) -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise TypeError(f"{what}: expected uint8 pixel values 0..255, found dtype {images.dtype}")
-    flat = images.reshape(len(images), -1)
-    if flat.shape[1] != n_input:
-        raise ValueError(f"{what}: expected {n_input} pixels per image, found {flat.shape[1]}")
-    return flat

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.nn.registry import from_spec
+
 
 class Activation:
     """Base class: the identity (``"linear"``)."""
@@ -170,10 +172,4 @@ def get_activation(spec: str | dict[str, Any] | Activation | None) -> Activation
         return Linear()
     if isinstance(spec, Activation):
         return spec
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    options = dict(spec)
-    name = options.pop("name", None)
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name](**options)
+    return from_spec(ACTIVATIONS, "activation", spec)

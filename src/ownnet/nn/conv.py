@@ -119,11 +119,7 @@ class Conv2D(ImageLayer):
         wo, left, right = out_size(w, kw, self.stride, self.padding)
         super().build(input_shape, dtype, rng)
         self._pads = (top, bottom, left, right)
-        shape = (kh, kw, c, self.filters)
-        self.params = {"W": get_initializer(self.init)(rng, shape, self.dtype)}
-        if self.use_bias:
-            self.params["b"] = np.zeros(self.filters, self.dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._init_weights(rng, (kh, kw, c, self.filters), self.init, self.use_bias)
         self.output_shape = (self.filters, ho, wo)
         return self.output_shape
 

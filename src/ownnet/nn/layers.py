@@ -91,6 +91,16 @@ class Layer:
     def built(self) -> bool:
         return self.output_shape is not None
 
+    def _init_weights(
+        self, rng: np.random.Generator, shape: tuple[int, ...], init: str, bias: bool
+    ) -> None:
+        """``params``: weights ``W`` of ``shape`` drawn by the initialiser ``init`` and, with
+        ``bias``, zeros ``b (shape[-1],)``; ``grads``: zeros of the same shapes."""
+        self.params = {"W": get_initializer(init)(rng, shape, self.dtype)}
+        if bias:
+            self.params["b"] = np.zeros(shape[-1], self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Outputs ``(batch, *output_shape)`` for inputs ``(batch, *input_shape)``."""
         return x
@@ -193,10 +203,7 @@ class Dense(Layer):
             raise ValueError(f"Dense needs flat inputs (n_in,), found {tuple(input_shape)}")
         super().build(input_shape, dtype, rng)
         n_in = self.input_shape[0]
-        self.params = {"W": get_initializer(self.init)(rng, (n_in, self.units), self.dtype)}
-        if self.use_bias:
-            self.params["b"] = np.zeros(self.units, self.dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._init_weights(rng, (n_in, self.units), self.init, self.use_bias)
         self.output_shape = (self.units,)
         return self.output_shape
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ownnet.nn.activations import Activation
+from ownnet.nn.registry import from_spec
 
 #: Outputs are clipped to ``[EPS, 1 - EPS]`` before a ``log`` where no logits are kept.
 EPS = 1e-7
@@ -128,7 +129,4 @@ def get_loss(spec: str | dict[str, Any] | Loss) -> Loss:
     """A cost from a name (``"quadratic"``, ``"cross_entropy"``), a spec or an instance."""
     if isinstance(spec, Loss):
         return spec
-    name = spec if isinstance(spec, str) else spec.get("name")
-    if name not in LOSSES:
-        raise ValueError(f"unknown cost {name!r}; expected one of {sorted(LOSSES)}")
-    return LOSSES[name]()
+    return from_spec(LOSSES, "cost", spec)

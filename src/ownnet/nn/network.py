@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ownnet.classifier import Classifier
 from ownnet.errors import OwnnetError
 from ownnet.history import History
 from ownnet.nn.callbacks import Callback, FitState
@@ -61,7 +62,7 @@ def _spec(obj: Any) -> Any:
     return spec() if callable(spec) else repr(obj)
 
 
-class Network:
+class Network(Classifier):
     """A stack of layers.
 
     Args:
@@ -603,16 +604,6 @@ class Network:
         for i, out in self._chunks(flat):
             result[i : i + len(out)] = out
         return result
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """Predicted labels ``(n,)`` for uint8 images."""
-        return self.outputs(images).argmax(axis=1)
-
-    def evaluate(self, dataset: Any) -> float:
-        """Fraction of ``dataset`` (uint8 ``images``, ``labels``) classified right."""
-        if len(dataset.labels) == 0:
-            raise ValueError("cannot evaluate on an empty dataset")
-        return float(np.mean(self.predict(dataset.images) == np.asarray(dataset.labels)))
 
     def _loss_accuracy(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
         total = 0.0

@@ -31,6 +31,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ownnet.nn.registry import from_spec
+
 
 @dataclass
 class Param:
@@ -320,11 +322,4 @@ def get_optimizer(spec: str | dict[str, Any] | Optimizer, **options: Any) -> Opt
     """An optimiser from a name plus options, a spec ``{"name": ..., ...}``, or an instance."""
     if isinstance(spec, Optimizer):
         return spec
-    if isinstance(spec, dict):
-        options = {**spec, **options}
-        name = options.pop("name", None)
-    else:
-        name = spec
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
-    return OPTIMIZERS[name](**options)
+    return from_spec(OPTIMIZERS, "optimizer", spec, **options)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ownnet.nn.registry import from_spec
+
 
 class Schedule:
     """A constant learning rate."""
@@ -87,11 +89,4 @@ def get_schedule(spec: str | dict[str, Any] | Schedule, **options: Any) -> Sched
     """A schedule from a name plus options, a spec ``{"name": ..., ...}``, or an instance."""
     if isinstance(spec, Schedule):
         return spec
-    if isinstance(spec, dict):
-        options = {**spec, **options}
-        name = options.pop("name", None)
-    else:
-        name = spec
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
-    return SCHEDULES[name](**options)
+    return from_spec(SCHEDULES, "schedule", spec, **options)
