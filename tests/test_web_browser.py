@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,9 @@ from ownnet.web.app import create_app  # noqa: E402
 from ownnet.web.server import BackgroundServer  # noqa: E402
 
 try:
-    from web_helpers import train_small_model
+    from web_helpers import slow_down_reports, train_small_model
 except ImportError:  # pragma: no cover
-    from tests.web_helpers import train_small_model
+    from tests.web_helpers import slow_down_reports, train_small_model
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -121,17 +120,8 @@ def test_draw_a_stroke(page, server, tmp_path, small_mnist_dir):
 
 
 def test_watch_page_start_and_stop(page, server, monkeypatch):
-    # Each progress report waits 0.1 s, so the run (60,000 samples, ~300 reports) lasts
-    # at least 30 s however fast the machine: Stop always finds it running.
-    from ownnet.web.training import TrainingRun
-
-    report = TrainingRun._report
-
-    def slow_report(self, *args, **kwargs):
-        time.sleep(0.1)
-        report(self, *args, **kwargs)
-
-    monkeypatch.setattr(TrainingRun, "_report", slow_report)
+    # 60,000 samples, ~300 reports of >= 0.1 s: Stop always finds the run going
+    slow_down_reports(monkeypatch, 0.1)
     page.goto(server.url + "/watch")
     page.wait_for_function("() => document.querySelector('input[name=hidden]').value !== ''")
     page.fill("input[name=hidden]", "20")

@@ -20,9 +20,9 @@ from ownnet.web.app import create_app  # noqa: E402
 from ownnet.web.server import BackgroundServer  # noqa: E402
 
 try:
-    from web_helpers import sse_events
+    from web_helpers import slow_down_reports, sse_events
 except ImportError:  # pragma: no cover
-    from tests.web_helpers import sse_events
+    from tests.web_helpers import slow_down_reports, sse_events
 
 
 @pytest.fixture()
@@ -44,9 +44,10 @@ def check_progress(events: list[dict]) -> None:
             assert len(base64.b64decode(b64)) == 28 * 28
 
 
-def test_classic_run_live_then_stop_and_save(server, small_mnist_dir, tmp_path):
+def test_classic_run_live_then_stop_and_save(server, small_mnist_dir, tmp_path, monkeypatch):
+    # still running when stopped: 3,000 samples x 20 epochs, ~300 reports of >= 0.05 s
+    slow_down_reports(monkeypatch, 0.05)
     with httpx.Client(base_url=server.url, timeout=30) as c:
-        # long enough that it is still running when stopped: 3,000 samples x 20 epochs
         r = c.post(
             "/api/train",
             json={"preset": "classic", "hidden": 30, "samples": 3000, "epochs": 20, "every": 1},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,3 +67,18 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any], int 
             data.append(value)
         elif field == "id":
             ident = int(value)
+
+
+def slow_down_reports(monkeypatch: Any, seconds: float) -> None:
+    """Make each progress report of a watch-page run wait ``seconds`` first, so that a
+    run of N reports lasts at least N x ``seconds`` however fast the machine: a test
+    that stops it finds it still running."""
+    from ownnet.web.training import TrainingRun
+
+    report = TrainingRun._report
+
+    def slow_report(self: Any, *args: Any, **kwargs: Any) -> None:
+        time.sleep(seconds)
+        report(self, *args, **kwargs)
+
+    monkeypatch.setattr(TrainingRun, "_report", slow_report)
