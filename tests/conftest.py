@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mnist_files import IDX_NAMES, real_dir, write_idx_dir
+from mnist_files import IDX_NAMES, real_dir, require_real, write_idx_dir
 from threadpoolctl import threadpool_limits
 
 
@@ -30,10 +30,7 @@ def one_blas_thread():
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The real MNIST folder; tests that need it skip when it is absent."""
-    d = real_dir("mnist")
-    if d is None:
-        pytest.skip("needs the real MNIST: set OWNNET_DATA to the folder with the IDX files")
-    return d
+    return require_real("mnist")
 
 
 def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

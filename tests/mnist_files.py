@@ -129,6 +129,30 @@ def readme() -> str | None:
     return path.read_text() if path.is_file() else None
 
 
+def require_real(name: str = "mnist") -> Path:
+    """The real dataset folder; skips the test when it is absent (a user's clone without
+    the shared data), saying how to point the tests at it."""
+    import pytest
+
+    folder = real_dir(name)
+    if folder is None:
+        pytest.skip(
+            f"needs the real {name}: set OWNNET_DATA to a folder with its four IDX .gz "
+            f"files (CI uses {SHARED / name})"
+        )
+    return folder
+
+
+def require_readme() -> str:
+    """The shared data README's text; skips the test when it is absent."""
+    import pytest
+
+    text = readme()
+    if text is None:
+        pytest.skip(f"needs the data README with the published counts and md5s: {SHARED}/README.md")
+    return text
+
+
 def readme_label_counts(text: str) -> dict[str, list[int]]:
     """``{"train": [...10], "test": [...10]}`` from 'Train label counts 0..9: ...' lines."""
     out = {}

@@ -111,10 +111,8 @@ def test_download_failure_is_one_clear_error(capsys):
 
 
 def test_info_on_the_real_mnist(capsys):
-    folder = mf.real_dir("mnist")
-    text = mf.readme()
-    if folder is None or text is None:
-        pytest.skip("real MNIST or its README not present")
+    folder = mf.require_real("mnist")
+    text = mf.require_readme()
     assert cli.main(["data", "info", "--data", str(folder)]) == 0
     out = capsys.readouterr().out
     counts = mf.readme_label_counts(text)

@@ -214,9 +214,7 @@ def test_cache_location(monkeypatch, tmp_path):
 
 
 def _readme_md5():
-    text = mf.readme()
-    if text is None:
-        pytest.skip("no ../shared/data/README.md")
+    text = mf.require_readme()
     table = mf.readme_md5_table(text)
     assert len(table) == 4, table
     return text, table
@@ -233,9 +231,7 @@ def test_checksum_table_agrees_with_the_readme():
 
 def test_real_mnist_downloads_verified_by_the_readme_md5(tmp_path, monkeypatch):
     """Serve the real shared files; the only accepted hashes are the README's gz md5s."""
-    folder = mf.real_dir("mnist")
-    if folder is None:
-        pytest.skip("real MNIST not present ($OWNNET_DATA or ../shared/data/mnist)")
+    folder = mf.require_real("mnist")
     text, table = _readme_md5()
     files = {name: (folder / name).read_bytes() for name in table}
     for name, data in files.items():  # the shared files are the published ones
@@ -255,10 +251,8 @@ def test_real_mnist_downloads_verified_by_the_readme_md5(tmp_path, monkeypatch):
     assert splits.test.label_counts().tolist() == counts["test"]
 
 
-def test_real_files_match_the_built_in_table():
-    for name, expected in (("mnist", "file"), ("fashion-mnist", "content")):
-        folder = mf.real_dir(name)
-        if folder is None:
-            pytest.skip(f"real {name} not present")
-        for remote in dl.FILES[name]:
-            assert dl.published_match(folder / remote.filename, remote) == expected
+@pytest.mark.parametrize("name, expected", [("mnist", "file"), ("fashion-mnist", "content")])
+def test_real_files_match_the_built_in_table(name, expected):
+    folder = mf.require_real(name)
+    for remote in dl.FILES[name]:
+        assert dl.published_match(folder / remote.filename, remote) == expected

@@ -227,18 +227,9 @@ def test_bad_file_in_folder_names_the_file(tmp_path):
 # ---------------------------------------------------------------- the real data
 
 
-def _real(name):
-    folder = mf.real_dir(name)
-    if folder is None:
-        pytest.skip(f"real {name} not present ($OWNNET_DATA or ../shared/data/{name})")
-    return folder
-
-
 def test_real_mnist_label_counts_match_the_readme():
-    folder = _real("mnist")
-    text = mf.readme()
-    if text is None:
-        pytest.skip("no ../shared/data/README.md to compare with")
+    folder = mf.require_real("mnist")
+    text = mf.require_readme()
     expected = mf.readme_label_counts(text)
     splits = load_mnist(folder, download=False)
     assert splits.train.images.shape == (60000, 28, 28)
@@ -250,10 +241,10 @@ def test_real_mnist_label_counts_match_the_readme():
 
 
 def test_real_fashion_is_found_beside_mnist(monkeypatch):
-    mnist = _real("mnist")
-    fashion = _real("fashion-mnist")
+    mnist = mf.require_real("mnist")
+    fashion = mf.require_real("fashion-mnist")
     if fashion.parent != mnist.parent:
-        pytest.skip("the real fashion-mnist folder is not beside the mnist one")
+        pytest.skip(f"needs fashion-mnist beside mnist (found {fashion} and {mnist})")
     monkeypatch.setenv("OWNNET_DATA", str(mnist))
     splits = load_mnist(None, "fashion-mnist", download=False)
     assert str(fashion) in splits.train.source
@@ -262,7 +253,7 @@ def test_real_fashion_is_found_beside_mnist(monkeypatch):
 
 
 def test_copy_of_real_labels_in_a_neutral_folder_is_identified(tmp_path):
-    fashion = _real("fashion-mnist")
+    fashion = mf.require_real("fashion-mnist")
     folder = mf.write_idx_dir(tmp_path / "files", mf.tiny_splits(5, 2))
     shutil.copy(fashion / "train-labels-idx1-ubyte.gz", folder / "train-labels-idx1-ubyte.gz")
     assert "fashion-mnist, not mnist" in search(folder, "mnist")[1].note

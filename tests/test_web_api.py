@@ -108,7 +108,6 @@ def test_backquery_png(client, model):
 
 
 def test_backquery_404_for_relu_model(tmp_path):
-    pytest.importorskip("ownnet.nn.network", reason="the matrix engine is not there yet")
     from ownnet.io import save_model
     from ownnet.nn import Network
 

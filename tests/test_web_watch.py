@@ -106,7 +106,6 @@ def test_classic_run_live_then_stop_and_save(server, small_mnist_dir, tmp_path, 
 
 
 def test_mlp_run_to_the_end(server, small_mnist_dir, tmp_path):
-    pytest.importorskip("ownnet.nn.network", reason="the matrix engine is not there yet")
     with httpx.Client(base_url=server.url, timeout=30) as c:
         r = c.post(
             "/api/train",
