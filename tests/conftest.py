@@ -33,6 +33,19 @@ def mnist_dir() -> Path:
     return require_real("mnist")
 
 
+def assert_same_run(straight: Path, resumed: Path) -> None:
+    """Two nn model files hold the same training: equal parameters, validation losses
+    per epoch and test accuracy (a run resumed from a checkpoint against a straight one)."""
+    from ownnet.io import load_model
+
+    a, meta_a = load_model(straight)
+    b, meta_b = load_model(resumed)
+    for p, q in zip(a.params(), b.params(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+    assert meta_b["history"]["val_loss"] == meta_a["history"]["val_loss"]
+    assert meta_b["test_accuracy"] == meta_a["test_accuracy"]
+
+
 def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Learnable fake digits: a fixed blob pattern per class plus noise, uint8 (n, 28, 28)."""
     rng = np.random.default_rng(1234)

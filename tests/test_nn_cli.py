@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
+from conftest import assert_same_run
 
 from ownnet.cli import main
 from ownnet.io import load_model
@@ -54,12 +54,7 @@ def test_checkpoint_and_resume_continue_the_same_run(small_mnist_dir, tmp_path, 
     # the first run was for 1 epoch: resuming with --epochs 3 continues it to 3
     assert main(["train", "--model", "mlp", "--data", str(small_mnist_dir), "--resume", str(ck),
                  "--epochs", "3", "--out", str(part), "--quiet"]) == 0  # fmt: skip
-    a, meta_a = load_model(straight)
-    b, meta_b = load_model(part)
-    for p, q in zip(a.params(), b.params(), strict=True):
-        np.testing.assert_array_equal(p.value, q.value)
-    assert meta_b["history"]["val_loss"] == meta_a["history"]["val_loss"]
-    assert meta_b["test_accuracy"] == meta_a["test_accuracy"]
+    assert_same_run(straight, part)
     assert load_model(ck)[1]["checkpoint"]["epoch"] == 3
 
 

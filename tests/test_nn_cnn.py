@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from conftest import synthetic_digits
+from conftest import assert_same_run, synthetic_digits
 from PIL import Image
 
 from ownnet.cli import main
@@ -199,11 +199,7 @@ def test_cnn_checkpoint_resume_gives_the_same_run(small_mnist_dir, tmp_path):
     assert train_cnn(small_mnist_dir, part, "--epochs", "1", "--checkpoint", str(ck), *opts) == 0
     assert main(["train", "--model", "cnn", "--data", str(small_mnist_dir), "--resume", str(ck),
                  "--epochs", "2", "--out", str(part), "--quiet"]) == 0  # fmt: skip
-    a, meta_a = load_model(straight)
-    b, meta_b = load_model(part)
-    for p, q in zip(a.params(), b.params(), strict=True):
-        np.testing.assert_array_equal(p.value, q.value)
-    assert meta_b["history"]["val_loss"] == meta_a["history"]["val_loss"]
+    assert_same_run(straight, part)
 
 
 def test_dense_unit_maximisation_runs_through_the_conv_layers():

@@ -233,20 +233,10 @@ class Network(Classifier):
         on_epoch_end: Callable[[int, History], None] | None,
         on_progress: Callable[[int, int], None] | None,
     ) -> History:
-        history = History()
-        n = len(images)
-        for epoch in range(1, int(epochs) + 1):
-            order = rng.permutation(n) if rng is not None else None
-            start = time.perf_counter()
+        def one_epoch(order: np.ndarray | None, epoch: int) -> None:
             self._epoch(images, labels, order, epoch, epochs, progress, on_progress)
-            seconds = time.perf_counter() - start
-            row: dict[str, float] = {"seconds": seconds, "samples_per_s": n / max(seconds, 1e-9)}
-            if test is not None:
-                row["test_accuracy"] = self.evaluate(test)
-            history.append(epoch=epoch, **row)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, history)
-        return history
+
+        return fit_epochs(len(images), epochs, one_epoch, self.evaluate, test, rng, on_epoch_end)
 
     def _epoch(
         self,
@@ -390,6 +380,37 @@ def flat_images(images: np.ndarray, n_input: int, what: str) -> np.ndarray:
     if flat.shape[1] != n_input:
         raise ValueError(f"{what}: expected {n_input} pixels per image, found {flat.shape[1]}")
     return flat
+
+
+def fit_epochs(
+    n: int,
+    epochs: int,
+    one_epoch: Callable[[np.ndarray | None, int], None],
+    evaluate: Callable[[Any], float],
+    test: Any,
+    rng: np.random.Generator | None,
+    on_epoch_end: Callable[[int, History], None] | None,
+) -> History:
+    """The per-epoch loop of a one-sample-at-a-time network over ``n`` samples.
+
+    Each epoch calls ``one_epoch(order, epoch)`` with the sample order (a permutation
+    ``(n,)`` drawn from ``rng``, or ``None`` for the file order), times it, measures
+    ``evaluate(test)`` when ``test`` is given, and calls ``on_epoch_end(epoch, history)``.
+    Returns the :class:`History` of ``seconds``, ``samples_per_s`` and ``test_accuracy``.
+    """
+    history = History()
+    for epoch in range(1, int(epochs) + 1):
+        order = rng.permutation(n) if rng is not None else None
+        start = time.perf_counter()
+        one_epoch(order, epoch)
+        seconds = time.perf_counter() - start
+        row: dict[str, float] = {"seconds": seconds, "samples_per_s": n / max(seconds, 1e-9)}
+        if test is not None:
+            row["test_accuracy"] = evaluate(test)
+        history.append(epoch=epoch, **row)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, history)
+    return history
 
 
 def training_arrays(train: Any, n_input: int, n_output: int) -> tuple[np.ndarray, np.ndarray]:

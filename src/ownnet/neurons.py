@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -423,26 +422,19 @@ class Network(Classifier):
         """
         images, labels = classic.training_arrays(train, self.sizes[0], self.sizes[-1])
         targets = classic.targets_for(labels, self.sizes[-1])
-        history = History()
-        n = len(images)
-        for epoch in range(1, int(epochs) + 1):
-            order = rng.permutation(n) if rng is not None else np.arange(n)
-            start = time.perf_counter()
-            steps: Any = order
+
+        def one_epoch(order: np.ndarray | None, epoch: int) -> None:
+            steps: Any = np.arange(len(images)) if order is None else order
             if progress:
                 from tqdm import tqdm
 
-                steps = tqdm(order, desc=f"epoch {epoch}/{epochs}", unit="sample")
+                steps = tqdm(steps, desc=f"epoch {epoch}/{epochs}", unit="sample")
             for i in steps:
                 self.train(classic.SCALE[images[i]], targets[i])
-            seconds = time.perf_counter() - start
-            row: dict[str, float] = {"seconds": seconds, "samples_per_s": n / max(seconds, 1e-9)}
-            if test is not None:
-                row["test_accuracy"] = self.evaluate(test)
-            history.append(epoch=epoch, **row)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, history)
-        return history
+
+        return classic.fit_epochs(
+            len(images), epochs, one_epoch, self.evaluate, test, rng, on_epoch_end
+        )
 
     def outputs(self, images: np.ndarray) -> np.ndarray:
         """Output neurons' values ``(n, n_output)`` for uint8 images ``(n, 28, 28)`` or
