@@ -150,25 +150,36 @@ class Network(Classifier):
 
     def _step(self, t: np.ndarray) -> None:
         """Forward and backward for the sample in ``self._x`` with targets ``t``."""
-        n_hid = self.n_hidden
-        x, h, o, e_o, e_h = self._x, self._h, self._o, self._e_o, self._e_h
+        x, e_h = self._x, self._e_h
         np.dot(self.wih, x, out=self._h_in)
-        expit(self._h_in, out=h[:n_hid])
+        expit(self._h_in, out=self._h[: self.n_hidden])
+        self._output_step(t)
+        # wih += lr * outer(e_h * h * (1 - h), x)
+        self._hidden_delta(out=e_h)
+        _check_in_place(dger(self.lr, x, e_h, a=self.wih.T, overwrite_a=1), self.wih)
+
+    def _output_step(self, t: np.ndarray) -> None:
+        """With the hidden outputs in ``self._h``: the outputs, their errors against
+        targets ``t (n_output,)``, the hidden errors (into ``self._e_h``), and the update
+        of ``who`` (in place)."""
+        h, o, e_o = self._h, self._o, self._e_o
         np.dot(self.who, h, out=o)
         expit(o, out=o)
         np.subtract(t, o, out=e_o)
-        self._hidden_errors(e_o, out=e_h)
+        self._hidden_errors(e_o, out=self._e_h)
         # who += lr * outer(e_o * o * (1 - o), h)   (in place, rank 1)
         np.multiply(e_o, o, out=e_o)
         np.subtract(1.0, o, out=o)
         np.multiply(e_o, o, out=e_o)
         _check_in_place(dger(self.lr, h, e_o, a=self.who.T, overwrite_a=1), self.who)
-        # wih += lr * outer(e_h * h * (1 - h), x)
-        hh = h[:n_hid]
-        np.multiply(e_h, hh, out=e_h)
+
+    def _hidden_delta(self, out: np.ndarray) -> None:
+        """``out (n_hidden,) = e_h * h * (1 - h)``: what the input weights learn from
+        (``self._h_in`` is scratch)."""
+        hh = self._h[: self.n_hidden]
+        np.multiply(self._e_h, hh, out=out)
         np.subtract(1.0, hh, out=self._h_in)
-        np.multiply(e_h, self._h_in, out=e_h)
-        _check_in_place(dger(self.lr, x, e_h, a=self.wih.T, overwrite_a=1), self.wih)
+        np.multiply(out, self._h_in, out=out)
 
     def _hidden_errors(self, e_o: np.ndarray, out: np.ndarray) -> np.ndarray:
         w = self.who[:, : self.n_hidden]
@@ -290,8 +301,7 @@ class Network(Classifier):
         np.take(SCALE, images.reshape(m, -1), out=xs[:, :n_in])
         np.dot(xs, self.wih.T, out=a)
         np.dot(xs, xs.T, out=g)
-        h, o, e_o, e_h, t, tmp = self._h, self._o, self._e_o, self._e_h, self._t, self._h_in
-        hh = h[:n_hid]
+        hh, t, tmp = self._h[:n_hid], self._t, self._h_in
         for i in range(m):
             if i:
                 np.dot(g[i, :i], d[:i], out=tmp)
@@ -302,19 +312,9 @@ class Network(Classifier):
                 expit(a[0], out=hh)
             label = labels[i]
             t[label] = 0.99
-            np.dot(self.who, h, out=o)
-            expit(o, out=o)
-            np.subtract(t, o, out=e_o)
+            self._output_step(t)
             t[label] = 0.01
-            self._hidden_errors(e_o, out=e_h)
-            np.multiply(e_o, o, out=e_o)
-            np.subtract(1.0, o, out=o)
-            np.multiply(e_o, o, out=e_o)
-            _check_in_place(dger(lr, h, e_o, a=self.who.T, overwrite_a=1), self.who)
-            di = d[i]
-            np.multiply(e_h, hh, out=di)
-            np.subtract(1.0, hh, out=tmp)
-            np.multiply(di, tmp, out=di)
+            self._hidden_delta(out=d[i])
         # wih += lr * d^T @ xs, in place (wih.T is Fortran-ordered)
         w = dgemm(lr, xs.T, d[:m].T, beta=1.0, c=self.wih.T, trans_b=1, overwrite_c=1)
         _check_in_place(w, self.wih)

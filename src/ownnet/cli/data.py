@@ -68,8 +68,9 @@ def _sha256_of_file(path: Any) -> str:
     return h.hexdigest()
 
 
-def _published(path: Any, name: str) -> str:
-    """Whether ``path`` is one of the published files of ``name`` (IDX only)."""
+def _published(path: Any, name: str, sha256: str) -> str:
+    """Whether ``path`` (whose bytes have the digest ``sha256``) is one of the published
+    files of ``name`` (IDX only)."""
     from ownnet.data.download import FILES, published_match
 
     base = path.name.removesuffix(".gz").replace(".idx", "-idx")
@@ -78,7 +79,7 @@ def _published(path: Any, name: str) -> str:
             if path.name.endswith(".gz"):
                 match = published_match(path, remote)
             else:
-                match = "content" if _sha256_of_file(path) == remote.sha256 else None
+                match = "content" if sha256 == remote.sha256 else None
             if match is None:
                 return "NOT the published data"
             return "published file" if match == "file" else "published content, recompressed"
@@ -107,10 +108,11 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"using {files.directory} ({files.format})")
     width = max(len(f.name) for f in files.files)
     for f in files.files:
-        note = _published(f, args.name) if files.format == "idx" else ""
+        sha256 = _sha256_of_file(f)
+        note = _published(f, args.name, sha256) if files.format == "idx" else ""
         print(
             f"    {f.name:<{width}}  {f.stat().st_size:>12,} bytes  "
-            f"sha256 {_sha256_of_file(f)[:12]}  {note}".rstrip()
+            f"sha256 {sha256[:12]}  {note}".rstrip()
         )
     splits = load_files(files, args.name)
     print(_counts_table([splits.train, splits.test]))

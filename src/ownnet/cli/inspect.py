@@ -125,13 +125,13 @@ def run_units(args: argparse.Namespace) -> int:
     from ownnet.inspect.units import choose_units, weights_figure
     from ownnet.io import load_model
 
-    model, _ = load_model(args.model)
+    model, meta = load_model(args.model)
     from ownnet.inspect.feature_maps import conv_layers
 
     if args.layer is None:
         args.layer = "conv1" if conv_layers(model) else "1"
     if str(args.layer).lower().startswith("conv"):
-        return _conv_units(args, model)
+        return _conv_units(args, model, meta)
     if args.method == "maps":
         raise InspectError("--method maps draws the feature maps of a conv layer (--layer conv1)")
     number = layer_number(model, args.layer)
@@ -167,7 +167,7 @@ def run_units(args: argparse.Namespace) -> int:
     return 0
 
 
-def _conv_units(args: argparse.Namespace, model: Any) -> int:
+def _conv_units(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> int:
     """``inspect units`` for a conv layer: kernels, feature maps, or maximised channels."""
     import numpy as np
 
@@ -194,9 +194,7 @@ def _conv_units(args: argparse.Namespace, model: Any) -> int:
 
             image, source = prepare(args.image), args.image
         else:
-            from ownnet.data.mnist import load_mnist
-
-            image, source = np.asarray(load_mnist(args.data).test.images[0]), "test image 0"
+            image, source = np.asarray(_test_set(args, meta).images[0]), "test image 0"
         digit = int(model.predict(image[None])[0])
         title = f"{name}: conv{number} feature maps of {source} (read as {digit})"
         fig = fm.feature_maps_figure(model, image, number, title=title)
@@ -222,7 +220,7 @@ def _test_set(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
 
     name = meta.get("dataset", {}).get("name", "mnist") if isinstance(meta, dict) else "mnist"
     test = load_mnist(args.data, name).test
-    if args.samples:
+    if getattr(args, "samples", None):  # ownnet inspect damage --samples N
         test = test.subset(int(args.samples))
     return test
 

@@ -157,12 +157,12 @@ def mirror_list(name: str, mirrors: Sequence[str] | None = None) -> list[str]:
 
 
 class _Hashes:
-    """Hashes of a gzip stream's bytes and, decompressed on the fly, of its content."""
+    """md5 and sha256 of a gzip stream's bytes, and sha256 of its content (decompressed on
+    the fly)."""
 
     def __init__(self) -> None:
         self.gz_md5 = hashlib.md5(usedforsecurity=False)
         self.gz_sha256 = hashlib.sha256()
-        self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
         self._inflate = zlib.decompressobj(wbits=31)
         self.problem: str | None = None
@@ -175,7 +175,6 @@ class _Hashes:
         try:
             while chunk:
                 out = self._inflate.decompress(chunk)
-                self.md5.update(out)
                 self.sha256.update(out)
                 chunk = b""
                 if self._inflate.eof and self._inflate.unused_data:  # next gzip member

@@ -53,12 +53,6 @@ _CHUNK = 1 << 20
 # ---------------------------------------------------------------- opening files
 
 
-def is_gzip(path: str | os.PathLike[str]) -> bool:
-    """True when the file starts with the gzip magic bytes ``1f 8b``."""
-    with open(path, "rb") as f:
-        return f.read(2) == GZIP_MAGIC
-
-
 def _open(path: Path) -> BinaryIO:
     """Open ``path`` for reading bytes, decompressing when it is a gzip file."""
     try:

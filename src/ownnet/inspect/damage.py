@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from ownnet.atomic import atomic_write_bytes
+from ownnet.data.augment import rotate
 from ownnet.inspect.stack import dense_layers, kind_of
 
 FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -79,10 +79,7 @@ def rotated(images: np.ndarray, degrees: float) -> np.ndarray:
     """uint8 images ``(n, 28, 28)`` rotated anticlockwise by ``degrees`` about the centre."""
     if degrees == 0:
         return np.asarray(images)
-    x = ndimage.rotate(
-        np.asarray(images, dtype=np.float32), degrees, axes=(2, 1), reshape=False, order=1
-    )
-    return np.round(np.clip(x, 0, 255)).astype(np.uint8)
+    return rotate(np.asarray(images, dtype=np.uint8), degrees)
 
 
 def _accuracy(model: Any, images: np.ndarray, labels: np.ndarray) -> float:

@@ -60,20 +60,20 @@ def confusion_figure(matrix: np.ndarray, title: str | None = None) -> Any:
 
 
 def worst_mistakes(
-    model: Any, images: np.ndarray, labels: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Every wrongly read image, most confident first.
+    conf: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every wrongly read image, most confident first, from confidences ``(n, n_out)``
+    and labels ``(n,)``.
 
     Returns:
-        ``(index (m,), predicted (m,), confidence (m,), meaning)`` where ``index``
-        points into ``images`` and ``meaning`` says what the confidence is.
+        ``(index (m,), predicted (m,), confidence (m,))`` where ``index`` points into
+        the rows of ``conf``.
     """
-    conf, how = confidences(model, images)
     predicted = conf.argmax(axis=1)
     wrong = np.flatnonzero(predicted != np.asarray(labels))
     c = conf[wrong, predicted[wrong]]
     order = np.argsort(-c, kind="stable")
-    return wrong[order], predicted[wrong][order], c[order], how
+    return wrong[order], predicted[wrong][order], c[order]
 
 
 def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str]) -> list[Path]:
@@ -92,9 +92,9 @@ def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str
     directory = Path(directory)
     images = np.asarray(test_dataset.images).reshape(-1, 28, 28)
     labels = np.asarray(test_dataset.labels).astype(np.intp)
-    index, predicted, conf, how = worst_mistakes(model, images, labels)
-    all_predicted = np.asarray(model.predict(images))
-    matrix = confusion_matrix(labels, all_predicted, max(10, int(labels.max()) + 1))
+    every_conf, how = confidences(model, images)  # one pass over the test set
+    index, predicted, conf = worst_mistakes(every_conf, labels)
+    matrix = confusion_matrix(labels, every_conf.argmax(axis=1), max(10, int(labels.max()) + 1))
     paths = [save_figure(confusion_figure(matrix), directory / "confusion.png")]
 
     shown = index[:GALLERY]
