@@ -181,15 +181,17 @@ def parse_schedule(text: str, lr: float, epochs: int) -> Any:
     )
 
 
-def build_network(args: argparse.Namespace, seed: Any) -> Any:
-    """The network ``args`` describe."""
+def build_network(
+    args: argparse.Namespace, layers: list[int], filters: list[int], seed: Any
+) -> Any:
+    """The network ``args`` describe, with the parsed ``--layers`` and ``--filters`` (cnn)."""
     from ownnet.nn.network import Network
 
     if args.model == "cnn":
         return Network.cnn(
-            parse_layers(args.filters, "--filters"),
+            filters,
             kernel_size=args.kernel_size,
-            dense=parse_layers(args.layers),
+            dense=layers,
             dropout=args.dropout,
             batchnorm=args.batchnorm,
             output=args.output,
@@ -199,7 +201,7 @@ def build_network(args: argparse.Namespace, seed: Any) -> Any:
             seed=seed,
         )
     return Network.mlp(
-        parse_layers(args.layers),
+        layers,
         activation=args.activation,
         dropout=args.dropout,
         output=args.output,
@@ -212,14 +214,10 @@ def build_network(args: argparse.Namespace, seed: Any) -> Any:
 
 
 def build_optimizer(args: argparse.Namespace, lr: float) -> Any:
-    from ownnet.nn.optimizers import SGD, Adam, RMSprop
+    from ownnet.nn.optimizers import get_optimizer
 
-    wd = args.weight_decay
-    if args.optimizer == "sgd":
-        return SGD(lr, momentum=args.momentum, nesterov=args.nesterov, weight_decay=wd)
-    if args.optimizer == "adam":
-        return Adam(lr, weight_decay=wd)
-    return RMSprop(lr, weight_decay=wd)
+    sgd = {"momentum": args.momentum, "nesterov": args.nesterov} if args.optimizer == "sgd" else {}
+    return get_optimizer(args.optimizer, lr=lr, weight_decay=args.weight_decay, **sgd)
 
 
 def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]]:
@@ -242,8 +240,10 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
     if val_split is None:
         val_split = 0.1 if args.early_stopping is not None else 0.0
     init_seed, fit_seed = np.random.SeedSequence(args.seed).spawn(2)
+    filters = parse_layers(args.filters, "--filters") if args.model == "cnn" else []
+    layers = parse_layers(args.layers)
     try:
-        net = build_network(args, np.random.default_rng(init_seed))
+        net = build_network(args, layers, filters, np.random.default_rng(init_seed))
         optimizer = build_optimizer(args, lr)
     except ValueError as exc:
         raise OwnnetError(str(exc)) from exc
@@ -252,7 +252,7 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
     training = {
         "engine": "nn",
         "model": args.model,
-        "layers": parse_layers(args.layers),
+        "layers": layers,
         "activation": args.activation,
         "dropout": args.dropout,
         "output": args.output,
@@ -270,7 +270,7 @@ def run(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, Any]
         "augment": augment.spec() if augment is not None else None,
     }
     if args.model == "cnn":
-        training["filters"] = parse_layers(args.filters, "--filters")
+        training["filters"] = filters
         training["kernel_size"] = args.kernel_size
         training["batchnorm"] = args.batchnorm
     info = {
@@ -348,10 +348,6 @@ def _resume(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, 
         )
     kwargs = r.fit_kwargs(args.epochs)
     training = dict(info.get("training", {}))
-    saved_augment = training.get("augment") or {}
-    kwargs["augment"] = augmentation(
-        saved_augment.get("max_angle", 0.0), saved_augment.get("max_shift", 0)
-    )
     training["epochs"] = kwargs["epochs"]
     info["training"] = training
     callbacks: list[Any] = []
@@ -368,9 +364,7 @@ def _resume(args: argparse.Namespace, splits: Any) -> tuple[Any, Any, dict[str, 
         )
     if r.stopped or r.epoch >= kwargs["epochs"]:
         history = r.history
-        for cb in callbacks:
-            if isinstance(cb, EarlyStopping) and cb.restore_best and cb.best_arrays:
-                net.load_arrays(cb.best_arrays)
+        r.finish(callbacks)  # EarlyStopping puts back its best weights
     else:
         history = _fit(net, args, splits, callbacks=callbacks, **kwargs)
     info["test_accuracy"] = net.evaluate(splits.test)

@@ -229,13 +229,32 @@ def random_transform(
     pixels, uniform in ``-max_shift..max_shift`` down and right independently.
     Labels are unchanged; the number of samples is the same.
     """
-    images = np.asarray(dataset.images)
-    n = len(images)
     if max_angle < 0 or max_shift < 0:
         raise ValueError(f"max_angle and max_shift must be >= 0, found {max_angle}, {max_shift}")
     if max_angle == 0 and max_shift == 0:
         return dataset
+    out = random_transform_images(
+        np.asarray(dataset.images), rng, max_angle=max_angle, max_shift=max_shift, fill=fill
+    )
+    return _replace(dataset, out, np.asarray(dataset.labels), " (random transform)")
+
+
+def random_transform_images(
+    images: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    max_angle: float = 0.0,
+    max_shift: int = 0,
+    fill: float = 0.0,
+) -> np.ndarray:
+    """:func:`transform` with a random angle and shift per image of ``images (n, h, w)``.
+
+    Draws from ``rng`` the angles (``uniform(-max_angle, max_angle, n)``, if
+    ``max_angle``), then the shifts (``integers(-max_shift, max_shift, (n, 2))``
+    inclusive, if ``max_shift``): :func:`random_transform` and
+    :class:`ownnet.nn.augmentation.RandomTransform` both draw through here.
+    """
+    n = len(images)
     angles = rng.uniform(-max_angle, max_angle, n) if max_angle else np.zeros(n)
     shifts = rng.integers(-max_shift, max_shift, (n, 2), endpoint=True) if max_shift else None
-    out = transform(images, angles, shifts, fill=fill)
-    return _replace(dataset, out, np.asarray(dataset.labels), " (random transform)")
+    return transform(images, angles, shifts, fill=fill)

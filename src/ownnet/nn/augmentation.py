@@ -3,7 +3,7 @@
 :class:`RandomTransform` is what ``Network.fit(..., augment=...)`` calls at the
 start of each epoch: it draws an angle and a shift per image from the fit's
 random generator and resamples all images at once with
-:func:`ownnet.data.augment.transform` (vectorised bilinear interpolation).
+:func:`ownnet.data.augment.random_transform_images` (vectorised bilinear interpolation).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class RandomTransform:
         self.max_shift = int(max_shift)
 
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        from ownnet.data.augment import transform
+        from ownnet.data.augment import random_transform_images
 
         images = np.asarray(images)
         n = len(images)
@@ -41,11 +41,9 @@ class RandomTransform:
             raise ValueError(f"RandomTransform needs square images, found {size} pixels each")
         if n == 0 or (self.max_angle == 0 and self.max_shift == 0):
             return images
-        angles = rng.uniform(-self.max_angle, self.max_angle, n) if self.max_angle else 0.0
-        shifts = None
-        if self.max_shift:
-            shifts = rng.integers(-self.max_shift, self.max_shift, (n, 2), endpoint=True)
-        out = transform(images.reshape(n, side, side), angles, shifts)
+        out = random_transform_images(
+            images.reshape(n, side, side), rng, max_angle=self.max_angle, max_shift=self.max_shift
+        )
         return out.reshape(images.shape)
 
     def spec(self) -> dict[str, Any]:

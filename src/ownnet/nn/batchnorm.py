@@ -27,13 +27,12 @@ from typing import Any
 import numpy as np
 
 from ownnet.nn import activations as acts
-from ownnet.nn.conv import ImageLayer
 from ownnet.nn.im2col import internal, public
-from ownnet.nn.layers import register_layer
+from ownnet.nn.layers import Layer, register_layer
 
 
 @register_layer
-class BatchNorm(ImageLayer):
+class BatchNorm(Layer):
     """Batch normalisation with train and eval modes.
 
     Args:

@@ -3,14 +3,16 @@
 Arrays: the network's (``layer0.W`` ...), the optimiser's state under
 ``optimizer/<param>/<slot>``, and callbacks' arrays under
 ``callback/<key>/<name>``. Metadata (JSON): ``kind "nn"`` and ``config`` as
-any model file, plus ``checkpoint``: finished epoch, total epochs, fit
-settings, optimiser spec and step count, schedule spec, the random
-generator's state, the history, callbacks' JSON state, and ``info``.
+any model file, the ``history`` (as a model file keeps it), plus
+``checkpoint``: finished epoch, total epochs, fit settings (with the
+augmentation's spec), optimiser spec and step count, schedule spec, the random
+generator's state, callbacks' JSON state, and ``info``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import numpy as np
 from ownnet.errors import ModelFileError
 from ownnet.history import History
 from ownnet.io import load_arrays, save_arrays
+from ownnet.nn.augmentation import RandomTransform
 from ownnet.nn.callbacks import Callback, FitState
 from ownnet.nn.optimizers import Optimizer, get_optimizer
 from ownnet.nn.schedules import Schedule, get_schedule
@@ -57,7 +60,6 @@ def save_checkpoint(
             "iterations": run.optimizer.iterations,
             "schedule": run.schedule.spec() if run.schedule is not None else None,
             "rng": _rng_state(run.rng),
-            "history": run.history.to_dict(),
             "callbacks": callbacks,
             "info": info or {},
         },
@@ -84,7 +86,6 @@ class Resume:
     callback_states: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = field(
         default_factory=dict
     )
-    meta: dict[str, Any] = field(default_factory=dict)
 
     def restore(self, callback: Callback) -> Callback:
         """Load ``callback``'s saved state into it (if the checkpoint has one); returns it."""
@@ -93,9 +94,14 @@ class Resume:
         return callback
 
     def fit_kwargs(self, epochs: int | None = None) -> dict[str, Any]:
-        """Keyword arguments for ``network.fit`` that continue the run (to ``epochs``)."""
+        """Keyword arguments for ``network.fit`` that continue the run (to ``epochs``).
+
+        They include ``augment`` when the run had a
+        :class:`~ownnet.nn.augmentation.RandomTransform`; another ``augment``
+        callable is not kept in the checkpoint, so pass it again.
+        """
         s = self.settings
-        return {
+        kwargs = {
             "epochs": self.epochs if epochs is None else int(epochs),
             "batch_size": s["batch_size"],
             "optimizer": self.optimizer,
@@ -106,6 +112,28 @@ class Resume:
             "initial_epoch": self.epoch,
             "history": self.history,
         }
+        augment = s.get("augment")
+        if isinstance(augment, dict) and augment.get("name") == "random_transform":
+            kwargs["augment"] = RandomTransform(augment["max_angle"], augment["max_shift"])
+        return kwargs
+
+    def finish(self, callbacks: Sequence[Callback]) -> None:
+        """End the loaded run without training more: each callback's ``on_train_end``
+        (e.g. :class:`~ownnet.nn.callbacks.EarlyStopping` puts back its best weights)."""
+        run = FitState(
+            network=self.network,
+            optimizer=self.optimizer,
+            rng=self.rng,
+            history=self.history,
+            epoch=self.epoch,
+            epochs=self.epochs,
+            settings=self.settings,
+            schedule=self.schedule,
+            callbacks=list(callbacks),
+            stop=self.stopped,
+        )
+        for cb in run.callbacks:
+            cb.on_train_end(run)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Resume:
@@ -127,7 +155,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Resume:
         optimizer.load_state_arrays(opt_arrays, ck["iterations"])
         rng = _rng_from_state(ck["rng"])
         history = History()
-        history.history = {k: [float(x) for x in v] for k, v in ck["history"].items()}
+        history.history = {k: [float(x) for x in v] for k, v in meta.get("history", {}).items()}
         schedule = get_schedule(ck["schedule"]) if ck.get("schedule") else None
         states = {}
         for key, json_state in ck.get("callbacks", {}).items():
@@ -146,7 +174,6 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Resume:
             schedule=schedule,
             info=dict(ck.get("info", {})),
             callback_states=states,
-            meta=meta,
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{path}: checkpoint is incomplete or inconsistent: {exc}") from exc
@@ -156,7 +183,7 @@ def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
     state = rng.bit_generator.state
     if not isinstance(state, dict):  # pragma: no cover - all NumPy bit generators give dicts
         raise TypeError(f"cannot save the state of {type(rng.bit_generator).__name__}")
-    return _jsonable(state)
+    return state  # its arrays and NumPy ints become JSON in ownnet.io.save_arrays
 
 
 def _rng_from_state(state: dict[str, Any]) -> np.random.Generator:
@@ -167,13 +194,3 @@ def _rng_from_state(state: dict[str, Any]) -> np.random.Generator:
     bit_generator = cls()
     bit_generator.state = state
     return np.random.Generator(bit_generator)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj

@@ -31,10 +31,10 @@ def _pair(value: int | tuple[int, int] | list[int], what: str) -> tuple[int, int
 
 
 class ImageLayer(Layer):
-    """Base for the image layers: checks shapes, keeps batch-last buffers.
+    """Base for the image layers: checks their input shape.
 
-    Their outputs are batch-last ``(C, H, W, N)`` buffers handed on as
-    ``(N, C, H, W)`` views (:func:`ownnet.nn.im2col.public`).
+    Their outputs are batch-last ``(C, H, W, N)`` buffers (:meth:`Layer._kept`)
+    handed on as ``(N, C, H, W)`` views (:func:`ownnet.nn.im2col.public`).
     """
 
     def _image_shape(self, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -45,17 +45,6 @@ class ImageLayer(Layer):
             )
         c, h, w = (int(n) for n in input_shape)
         return c, h, w
-
-    def _kept(
-        self, key: str, shape: tuple[int, ...], zero: bool = False, dtype: Any = None
-    ) -> np.ndarray:
-        """A kept array of exactly ``shape`` (made anew, zeroed if ``zero``, when it changes)."""
-        dtype = self.dtype if dtype is None else np.dtype(dtype)
-        arr = self._buffers.get(key)
-        if arr is None or arr.shape != shape or arr.dtype != dtype:
-            arr = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
-            self._buffers[key] = arr
-        return arr
 
 
 @register_layer

@@ -40,8 +40,6 @@ class Flatten(Layer):
         if len(self.input_shape) != 3:
             return grad.reshape((n, *self.input_shape))
         # batch-last (C, H, W, N), as the image layers keep their arrays
-        g = self._buffers.get("g")
-        if g is None or g.shape != (*self.input_shape, n) or g.dtype != grad.dtype:
-            g = self._buffers["g"] = np.empty((*self.input_shape, n), grad.dtype)
+        g = self._kept("g", (*self.input_shape, n), dtype=grad.dtype)
         np.copyto(g.reshape(-1, n), grad.T)
         return public(g)

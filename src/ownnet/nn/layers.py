@@ -87,10 +87,6 @@ class Layer:
         self.dtype = np.dtype(dtype)
         return self.output_shape
 
-    @property
-    def built(self) -> bool:
-        return self.output_shape is not None
-
     def _init_weights(
         self, rng: np.random.Generator, shape: tuple[int, ...], init: str, bias: bool
     ) -> None:
@@ -150,12 +146,31 @@ class Layer:
         self, key: str, n: int, tail: tuple[int, ...], dtype: np.dtype | type | None = None
     ) -> np.ndarray:
         """A ``(n, *tail)`` view of a kept array, grown when ``n`` outgrows it."""
-        dtype = self.dtype if dtype is None else dtype
+        return kept_rows(self._buffers, key, n, tail, self.dtype if dtype is None else dtype)
+
+    def _kept(
+        self, key: str, shape: tuple[int, ...], zero: bool = False, dtype: Any = None
+    ) -> np.ndarray:
+        """A kept array of exactly ``shape`` (made anew, zeroed if ``zero``, when it changes)."""
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
         arr = self._buffers.get(key)
-        if arr is None or arr.shape[0] < n or arr.shape[1:] != tail or arr.dtype != dtype:
-            arr = np.empty((n, *tail), dtype)
+        if arr is None or arr.shape != shape or arr.dtype != dtype:
+            arr = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
             self._buffers[key] = arr
-        return arr[:n]
+        return arr
+
+
+def kept_rows(
+    buffers: dict[str, np.ndarray], key: str, n: int, tail: tuple[int, ...], dtype: Any
+) -> np.ndarray:
+    """A ``(n, *tail)`` view of the array ``buffers[key]``, made anew when it has fewer
+    rows, another ``tail`` or another ``dtype`` (the kept buffers of layers and networks)."""
+    dtype = np.dtype(dtype)
+    arr = buffers.get(key)
+    if arr is None or arr.shape[0] < n or arr.shape[1:] != tail or arr.dtype != dtype:
+        arr = np.empty((n, *tail), dtype)
+        buffers[key] = arr
+    return arr[:n]
 
 
 @register_layer

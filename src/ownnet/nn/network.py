@@ -34,7 +34,9 @@ from ownnet.classifier import Classifier
 from ownnet.errors import OwnnetError
 from ownnet.history import History
 from ownnet.nn.callbacks import Callback, FitState
-from ownnet.nn.layers import Dense, Dropout, Layer, layer_from_spec
+from ownnet.nn.cnn import DEFAULTS as CNN_DEFAULTS
+from ownnet.nn.cnn import cnn_layers
+from ownnet.nn.layers import Dense, Dropout, Layer, kept_rows, layer_from_spec
 from ownnet.nn.losses import Loss, get_loss
 from ownnet.nn.optimizers import SGD, Optimizer, Param, get_optimizer
 from ownnet.nn.progress import ProgressBar
@@ -173,12 +175,12 @@ class Network(Classifier):
     @classmethod
     def cnn(
         cls,
-        filters: Sequence[int] = (32, 64),
+        filters: Sequence[int] = CNN_DEFAULTS["filters"],
         *,
-        kernel_size: int = 3,
-        dense: int | Sequence[int] | None = 128,
-        dropout: float = 0.5,
-        batchnorm: bool = False,
+        kernel_size: int = CNN_DEFAULTS["kernel_size"],
+        dense: int | Sequence[int] | None = CNN_DEFAULTS["dense"],
+        dropout: float = CNN_DEFAULTS["dropout"],
+        batchnorm: bool = CNN_DEFAULTS["batchnorm"],
         n_output: int = 10,
         output: str = "softmax",
         **options: Any,
@@ -187,9 +189,8 @@ class Network(Classifier):
         per entry of ``filters`` a ``same`` convolution with relu and a 2x2 max pool,
         then ``Dense(dense, relu)`` (one per entry if a sequence) each with
         ``Dropout(dropout)``, and ``Dense(n_output, output)``; ``batchnorm`` puts a
-        :class:`~ownnet.nn.batchnorm.BatchNorm` before each conv relu."""
-        from ownnet.nn.cnn import cnn_layers
-
+        :class:`~ownnet.nn.batchnorm.BatchNorm` before each conv relu. The defaults are
+        :data:`ownnet.nn.cnn.DEFAULTS` (32 and 64 3x3 filters, dense 128, dropout 0.5)."""
         layers = cnn_layers(
             filters, kernel_size=kernel_size, dense=dense, dropout=dropout,
             batchnorm=batchnorm, n_output=n_output, output=output,
@@ -289,12 +290,7 @@ class Network(Classifier):
 
     # -- forward and backward --------------------------------------------------------------------
     def _buffer(self, key: str, n: int, tail: tuple[int, ...], dtype: Any = None) -> np.ndarray:
-        dtype = self.dtype if dtype is None else np.dtype(dtype)
-        arr = self._buffers.get(key)
-        if arr is None or arr.shape[0] < n or arr.shape[1:] != tail or arr.dtype != dtype:
-            arr = np.empty((n, *tail), dtype)
-            self._buffers[key] = arr
-        return arr[:n]
+        return kept_rows(self._buffers, key, n, tail, self.dtype if dtype is None else dtype)
 
     def _flat_buffer(self, key: str, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
         """A C-contiguous array of ``shape`` carved from a kept flat buffer (for shapes that

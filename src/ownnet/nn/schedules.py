@@ -37,9 +37,6 @@ class Schedule:
         return f"{type(self).__name__}({args})"
 
 
-Constant = Schedule
-
-
 class StepDecay(Schedule):
     """Multiply the rate by ``drop`` every ``every`` epochs."""
 
