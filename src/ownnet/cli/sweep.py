@@ -183,34 +183,33 @@ def _sweep(args: argparse.Namespace) -> int:
     from ownnet.experiments.runs import PARAMS, canonical
     from ownnet.experiments.store import DEFAULT_DB, Store
     from ownnet.experiments.summary import format_table, format_value, summarize
-    from ownnet.experiments.sweep import plan_runs, run_sweep
+    from ownnet.experiments.sweep import pending, plan_runs, run_sweep
 
     plan, preset = _plan(args)
     db = args.db or DEFAULT_DB
     specs = plan_runs(plan, args.data)
-    configs = plan.configs()
+    configs = list({canonical(s.config): s.config for s in specs}.values())  # plan order
     header = f"sweep: {len(specs)} runs ({len(configs)} configs x {plan.repeats} repeats); "
     if args.dry_run:  # never creates the store
-        finished: set[str] = set()
+        todo = specs
         if Path(db).exists():
             with Store(db, create=False) as store:
-                finished = store.finished()
-        todo = [s for s in specs if s.run_id not in finished]
+                todo = pending(specs, store)
         print(f"{header}{len(specs) - len(todo)} finished before, {len(todo)} would run")
         for spec in todo:
             what = canonical(spec.config)
             print(f"  {spec.run_id[:12]} repeat {spec.repeat} seed {spec.seed}: {what}")
         return 0
     with Store(db) as store:
-        finished = store.finished()
-        todo = [s for s in specs if s.run_id not in finished]
+        todo = pending(specs, store)
         print(f"{header}{len(specs) - len(todo)} finished before, {len(todo)} to run; store {db}")
         if todo:
             with make_executor(args.workers, args.scheduler) as executor:
                 report = run_sweep(specs, store, executor, progress=not args.quiet)
             print(f"ran {report.ran} runs on {executor.name} in {report.seconds:.1f} s")
-        runs = store.runs(s.run_id for s in specs)
         everything = store.runs()
+    ours = {s.run_id for s in specs}
+    runs = [r for r in everything if r.run_id in ours]
     models = {c["model"] for c in configs}
     fixed = {
         k: v

@@ -85,14 +85,6 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _pin_threads() -> None:
-    """Worker initializer: one BLAS thread (the environment did it already if honoured)."""
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")
-
-
 def _drain(futures: list[Future[Any]]) -> Iterator[Any]:
     """Yield the results of concurrent futures as they complete; cancel the rest on error."""
     pending = set(futures)
@@ -116,11 +108,10 @@ class ProcessExecutor(Executor):
         self.name = f"processes:{self.workers}"
         self._env = contextlib.ExitStack()
         # Spawned children read these when they import NumPy; kept set while the pool lives.
+        # (execute_run also limits BLAS to one thread around each run.)
         self._env.enter_context(_environment({k: "1" for k in THREAD_VARIABLES}))
         self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_pin_threads,
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
         )
 
     def map(self, specs: Iterable[RunSpec], fn: RunFn = execute_run) -> Iterator[RunResult]:

@@ -188,6 +188,12 @@ def complete(stored: dict[str, Any]) -> dict[str, Any]:
     return {**{name: p.default for name, p in PARAMS.items()}, **stored}
 
 
+def split_setting(text: str) -> tuple[str, str | None]:
+    """``"train-size=100"`` → ``("train_size", "100")``; the value is ``None`` without ``=``."""
+    name, sep, value = text.partition("=")
+    return name.strip().replace("-", "_"), value if sep else None
+
+
 def canonical(config: dict[str, Any]) -> str:
     """The config's identity as text: JSON of the parameters away from their defaults."""
     changed = {k: v for k, v in config.items() if k not in PARAMS or v != PARAMS[k].default}
@@ -385,16 +391,13 @@ MODELS: dict[str, Callable[..., Any]] = {"classic": ClassicModel, "mlp": MlpMode
 
 @contextlib.contextmanager
 def single_thread_blas() -> Iterator[None]:
-    """Limit BLAS to one thread here (needs threadpoolctl; else rely on the environment).
+    """Limit BLAS to one thread here.
 
     One thread per run makes parallel runs not fight over cores, and makes the
     numbers not depend on how a multithreaded BLAS splits its sums.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # the executors also set OPENBLAS_NUM_THREADS=1 etc. for workers
-        yield
-        return
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 

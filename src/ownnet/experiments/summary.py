@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ownnet.errors import OwnnetError
-from ownnet.experiments.runs import PARAMS
+from ownnet.experiments.runs import PARAMS, canonical, split_setting
 
 
 class RunLike(Protocol):
@@ -69,9 +69,8 @@ def parse_where(items: Iterable[str]) -> dict[str, Any]:
     """``["lr=0.1", "hidden=100"]`` → ``{"lr": 0.1, "hidden": 100}`` (typed)."""
     where: dict[str, Any] = {}
     for text in items:
-        name, sep, value = text.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in PARAMS:
+        name, value = split_setting(text)
+        if value is None or name not in PARAMS:
             raise OwnnetError(
                 f"--where {text!r}: expected NAME=VALUE with NAME one of {', '.join(PARAMS)}"
             )
@@ -104,7 +103,7 @@ def summarize(runs: Sequence[RunLike], epochs: Sequence[int] | None = None) -> l
     keys = varying(runs)
     groups: dict[str, list[RunLike]] = {}
     for r in runs:
-        groups.setdefault(repr(sorted(r.config.items())), []).append(r)
+        groups.setdefault(canonical(r.config), []).append(r)
     rows = []
     for members in groups.values():
         config = members[0].config

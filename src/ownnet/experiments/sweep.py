@@ -12,13 +12,19 @@ records each one the moment it finishes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ownnet.errors import OwnnetError
 from ownnet.experiments.executors import Executor
-from ownnet.experiments.runs import PARAMS, RunResult, RunSpec, data_checksums, make_config
+from ownnet.experiments.runs import (
+    PARAMS,
+    RunSpec,
+    canonical,
+    data_checksums,
+    make_config,
+    split_setting,
+)
 from ownnet.experiments.store import Store
 
 
@@ -44,7 +50,7 @@ class Plan:
         seen: set[str] = set()
         for values in itertools.product(*(self.grid[n] for n in names)):
             config = make_config(**{**self.base, **dict(zip(names, values, strict=True))})
-            key = repr(sorted(config.items()))
+            key = canonical(config)
             if key not in seen:
                 seen.add(key)
                 out.append(config)
@@ -57,9 +63,8 @@ class Plan:
 
 def parse_param(text: str) -> tuple[str, list[Any]]:
     """``"lr=0.01,0.1"`` → ``("lr", [0.01, 0.1])``, typed and validated."""
-    name, sep, values = text.partition("=")
-    name = name.strip().replace("-", "_")
-    if not sep:
+    name, values = split_setting(text)
+    if values is None:
         raise OwnnetError(f"--param {text!r}: expected NAME=VALUE[,VALUE...], e.g. lr=0.1,0.2")
     if name not in PARAMS:
         raise OwnnetError(
@@ -94,20 +99,20 @@ class SweepReport:
     seconds: float
 
 
+def pending(specs: list[RunSpec], store: Store) -> list[RunSpec]:
+    """The specs whose run the store does not have yet, in order."""
+    finished = store.finished()
+    return [s for s in specs if s.run_id not in finished]
+
+
 def run_sweep(
-    specs: list[RunSpec],
-    store: Store,
-    executor: Executor,
-    *,
-    progress: bool = True,
-    on_result: Callable[[RunResult], None] | None = None,
+    specs: list[RunSpec], store: Store, executor: Executor, *, progress: bool = True
 ) -> SweepReport:
     """Run the specs the store lacks on ``executor``, storing each result as it finishes."""
     import time
 
     start = time.perf_counter()
-    finished = store.finished()
-    todo = [s for s in specs if s.run_id not in finished]
+    todo = pending(specs, store)
     bar = None
     if progress and todo:
         from tqdm import tqdm
@@ -121,8 +126,6 @@ def run_sweep(
             if bar is not None:
                 bar.set_postfix_str(f"last {100 * result.final_accuracy:.2f}%")
                 bar.update(1)
-            if on_result is not None:
-                on_result(result)
     finally:
         if bar is not None:
             bar.close()

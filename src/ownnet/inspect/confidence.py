@@ -35,16 +35,19 @@ def meaning(model: Any) -> str:
 
 def confidences(model: Any, images: np.ndarray) -> tuple[np.ndarray, str]:
     """Confidences ``(n, n_out)`` (rows sum to 1) for uint8 images ``(n, 28, 28)``, and meaning."""
-    out = np.asarray(model.outputs(images), dtype=np.float64)
     how = meaning(model)
-    if how == SOFTMAX:
-        conf = out / out.sum(axis=1, keepdims=True)
-    elif how == NORMALISED:
-        conf = out / np.maximum(out.sum(axis=1, keepdims=True), 1e-300)
-    else:
-        z = out - out.max(axis=1, keepdims=True)
-        conf = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    return conf, how
+    return normalise(model.outputs(images), how), how
+
+
+def normalise(outputs: np.ndarray, how: str) -> np.ndarray:
+    """Outputs ``(..., n_out)`` → confidences summing to 1 along the last axis, by the rule
+    :func:`meaning` names: softmax or sigmoid outputs divided by their sum, anything else
+    through a softmax."""
+    out = np.asarray(outputs, dtype=np.float64)
+    if how in (SOFTMAX, NORMALISED):
+        return out / np.maximum(out.sum(axis=-1, keepdims=True), 1e-300)
+    e = np.exp(out - out.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def top_k(conf: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:

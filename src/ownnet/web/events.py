@@ -63,10 +63,6 @@ class EventLog:
             self._closed = True
         self._wake()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def since(self, after: int) -> tuple[list[Event], bool]:
         """Events with ``id > after`` still kept, and whether the log is closed."""
         with self._lock:

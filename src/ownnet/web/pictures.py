@@ -17,14 +17,11 @@ N_UNITS = 10
 
 def has_backquery(model: Any) -> bool:
     """Whether :mod:`ownnet.inspect.backquery` can run ``model`` backwards (sigmoid layers)."""
-    try:
-        from ownnet.inspect.backquery import check_invertible
-        from ownnet.inspect.stack import InspectError
-    except ImportError:
-        return False
+    from ownnet.inspect.backquery import NotInvertibleError, check_invertible
+
     try:
         check_invertible(model)
-    except InspectError:
+    except NotInvertibleError:
         return False
     return True
 
@@ -36,11 +33,12 @@ def backquery_images(model: Any) -> np.ndarray | None:
     the digit); its values 0.01..0.99 become 0..255, so high values are light, as
     ink is in the network's input.
     """
-    if not has_backquery(model):
-        return None
     from ownnet.inspect import backquery as bq
 
-    values = bq.backquery(model, bq.book_targets(np.arange(10)))
+    try:
+        values = bq.backquery(model, bq.book_targets(np.arange(10)))
+    except bq.NotInvertibleError:  # what has_backquery checks; raised before any work
+        return None
     return bq.to_image(values)
 
 
@@ -50,38 +48,19 @@ def first_layer_images(model: Any, n: int = N_UNITS) -> np.ndarray | None:
     Each picture is stretched on its own so that 0 is mid-grey: light pixels
     excite the unit, dark ones inhibit it.
     """
-    weights = first_layer_weights(model)
-    if weights is None:
+    from ownnet.inspect.stack import InspectError, dense_layers
+    from ownnet.inspect.units import first_layer_weights
+
+    try:
+        first = dense_layers(model)[0]
+        pics = first_layer_weights(model, np.arange(min(n, first.n_out)))
+    except InspectError:  # a conv network, or layers the inspection tools cannot take apart
         return None
-    w = weights[: min(n, len(weights))]
+    # in the weights' own precision (float32 for the engine), as the page always drew them
+    w = pics.reshape(len(pics), -1).astype(first.weights.dtype)
     scale = np.abs(w).max(axis=1, keepdims=True)
     scale[scale == 0] = 1.0
-    return np.rint(127.5 + 127.5 * w / scale).astype(np.uint8).reshape(len(w), 28, 28)
-
-
-def first_layer_weights(model: Any) -> np.ndarray | None:
-    """The first layer's weights as ``(hidden, 784)``, or None when there is no such layer."""
-    if getattr(model, "kind", None) == "classic":
-        return np.asarray(model.wih[:, :784])
-    layers = getattr(model, "layers", None)
-    for layer in layers or []:
-        w = getattr(layer, "W", None)
-        if w is not None:
-            w = np.asarray(w)
-            if w.ndim == 2 and w.shape[0] == 784:  # the engine keeps (n_in, n_out)
-                return w.T
-            return None
-    return None
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """Stretch each picture of ``(n, h, w)`` floats to 0..255 on its own → uint8."""
-    images = np.asarray(images, dtype=np.float64)
-    flat = images.reshape(len(images), -1)
-    lo = flat.min(axis=1, keepdims=True)
-    span = flat.max(axis=1, keepdims=True) - lo
-    span[span == 0] = 1.0
-    return np.rint((flat - lo) / span * 255.0).astype(np.uint8).reshape(images.shape)
+    return np.rint(127.5 + 127.5 * w / scale).astype(np.uint8).reshape(pics.shape)
 
 
 def strip_png(images: np.ndarray, zoom: int = 4, gap: int = 4) -> bytes:
@@ -99,30 +78,33 @@ def strip_png(images: np.ndarray, zoom: int = 4, gap: int = 4) -> bytes:
     return buf.getvalue()
 
 
-def layer_sizes(model: Any, config: dict[str, Any]) -> list[int] | None:
+def layer_sizes(model: Any) -> list[int] | None:
     """Units per layer, input first (``[784, 200, 10]``), where the model says."""
-    sizes = getattr(model, "sizes", None)
-    if sizes is not None and not callable(sizes):
-        return [int(s) for s in sizes]
-    sizes = []
-    for layer in getattr(model, "layers", None) or []:
-        w = getattr(layer, "W", None)
-        if w is not None and np.ndim(w) == 2:
-            if not sizes:
-                sizes.append(int(np.shape(w)[0]))
-            sizes.append(int(np.shape(w)[1]))
-    return sizes or None
+    from ownnet.inspect.stack import InspectError, dense_layers
+
+    try:
+        layers = dense_layers(model)
+    except InspectError:  # e.g. BatchNorm between Dense layers: the Dense weights alone
+        sizes: list[int] = []
+        for layer in getattr(model, "layers", None) or []:
+            w = getattr(layer, "W", None)
+            if w is not None and np.ndim(w) == 2:
+                if not sizes:
+                    sizes.append(int(np.shape(w)[0]))
+                sizes.append(int(np.shape(w)[1]))
+        return sizes or None
+    return [layers[0].n_in, *(x.n_out for x in layers)]
 
 
 def describe(model: Any, config: dict[str, Any]) -> str:
     """One line: ``"784-200-10, sigmoid"``."""
-    sizes = layer_sizes(model, config)
+    sizes = layer_sizes(model)
     shape = "-".join(str(s) for s in sizes) if sizes else "?"
     activation = config.get("activation")
     if activation is None:
         acts = []
         for layer in getattr(model, "layers", None) or []:
-            name = getattr(layer, "activation_name", None) or _layer_activation(layer)
+            name = _layer_activation(layer)
             if name and name not in acts:
                 acts.append(name)
         activation = ", ".join(acts) if acts else None

@@ -7,7 +7,7 @@ request that started with one model finishes with it.
 
 from __future__ import annotations
 
-import io
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,6 @@ class ServedModel:
     source: str = "file"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _backquery: dict[str, Any] = field(default_factory=dict, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_file(cls, path: str | Path) -> ServedModel:
@@ -49,26 +48,20 @@ class ServedModel:
         """Network outputs for uint8 images ``(n, 28, 28)`` → ``(n, 10)``."""
         return np.asarray(self.model.outputs(images), dtype=np.float64)
 
-    @property
+    @functools.cached_property
     def confidence_meaning(self) -> str:
         """What :meth:`confidences` are, in words (as ``ownnet predict`` says)."""
-        if "meaning" not in self._cache:
-            from ownnet.inspect.confidence import meaning
+        from ownnet.inspect.confidence import meaning
 
-            self._cache["meaning"] = meaning(self.model)
-        return self._cache["meaning"]
+        return meaning(self.model)
 
     def confidences(self, outputs: np.ndarray) -> np.ndarray:
         """Outputs ``(10,)`` → confidences summing to 1, by the rule of
-        :func:`ownnet.inspect.confidence.confidences` (softmax outputs as they are, sigmoid
+        :func:`ownnet.inspect.confidence.normalise` (softmax outputs as they are, sigmoid
         outputs divided by their sum, anything else through a softmax)."""
-        from ownnet.inspect.confidence import NORMALISED, SOFTMAX
+        from ownnet.inspect.confidence import normalise
 
-        outputs = np.asarray(outputs, dtype=np.float64)
-        if self.confidence_meaning in (SOFTMAX, NORMALISED):
-            return outputs / max(float(outputs.sum()), 1e-300)
-        e = np.exp(outputs - outputs.max())
-        return e / e.sum()
+        return normalise(outputs, self.confidence_meaning)
 
     def backquery_images(self) -> np.ndarray | None:
         """The ten back-query pictures as uint8 ``(10, 28, 28)``, or None for a kind without."""
@@ -87,31 +80,33 @@ class ServedModel:
                 self._backquery["png"] = pictures.strip_png(images)
             return self._backquery["png"]
 
+    @functools.cached_property
+    def _shape(self) -> dict[str, Any]:
+        """The card's facts about the network itself, worked out once (the model never changes)."""
+        config = self.meta.get("config", {})
+        return {
+            "sizes": pictures.layer_sizes(self.model),
+            "description": pictures.describe(self.model, config),
+            "has_backquery": pictures.has_backquery(self.model),
+        }
+
     def card(self) -> dict[str, Any]:
         """What the page shows about the model (JSON-ready)."""
         meta = self.meta
         config = meta.get("config", {})
         dataset = meta.get("dataset") if isinstance(meta.get("dataset"), dict) else {}
+        shape = self._shape
         return {
             "name": self.name,
             "source": self.source,
             "kind": meta.get("kind", getattr(self.model, "kind", "?")),
-            "sizes": pictures.layer_sizes(self.model, config),
-            "description": pictures.describe(self.model, config),
+            "sizes": shape["sizes"],
+            "description": shape["description"],
             "test_accuracy": meta.get("test_accuracy"),
             "settings": meta.get("training", {}),
             "seed": meta.get("seed"),
             "dataset": dataset.get("name"),
             "ownnet_version": meta.get("ownnet_version"),
             "config": config,
-            "has_backquery": pictures.has_backquery(self.model),
+            "has_backquery": shape["has_backquery"],
         }
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """A uint8 ``(h, w)`` picture as PNG bytes."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()

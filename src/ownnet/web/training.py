@@ -206,6 +206,7 @@ class TrainingRun:
     def _begin(self, model: Any, n: int) -> int:
         """Publish the ``start`` event; returns the report interval in batches."""
         self._model, self._seen, self._step, self._epoch = model, 0, 0, 1
+        self._backquery = pictures.has_backquery(model)  # the kind of pictures, for every report
         self._t0 = time.perf_counter()
         s = self.settings
         batches = math.ceil(n / s.batch) * s.epochs
@@ -237,7 +238,7 @@ class TrainingRun:
             "loss": loss,
             "accuracy": accuracy,
             "seconds": round(time.perf_counter() - self._t0, 3),
-            "pictures": _pictures(self._model),
+            "pictures": _pictures(self._model, self._backquery),
         }
         if train_loss is not None:
             data["train_loss"] = float(train_loss)
@@ -328,9 +329,10 @@ def _loss_accuracy(model: Any, probe: Any) -> tuple[float, float]:
     return float(loss), float(np.mean(outputs.argmax(axis=1) == labels))
 
 
-def _pictures(model: Any) -> dict[str, Any]:
-    """The current back-query (or first-layer) pictures, each 784 bytes in base64."""
-    images = pictures.backquery_images(model)
+def _pictures(model: Any, backquery: bool) -> dict[str, Any]:
+    """The current back-query (if ``backquery``, else first-layer) pictures, each 784 bytes
+    in base64."""
+    images = pictures.backquery_images(model) if backquery else None
     if images is not None:
         title, labels = "back-query: the input each output asks for", [str(d) for d in range(10)]
     else:
