@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from ownnet.classic import SCALE
+from ownnet.book import INPUTS as SCALE
 from ownnet.data.augment import random_transform, rotate, transform, with_rotations
 from ownnet.data.dataset import Dataset
 from ownnet.data.mnist import load_mnist

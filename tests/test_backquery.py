@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from scipy.special import logit as scipy_logit
 
+from ownnet import convert
 from ownnet.classic import Network as Classic
 from ownnet.cli import main
 from ownnet.inspect.backquery import (
@@ -67,7 +68,7 @@ def test_bias_is_subtracted_before_the_transpose() -> None:
 
 def test_nn_sigmoid_network_gives_the_same_pictures() -> None:
     classic = Classic(784, 30, 10, bias=True, seed=2)
-    nn = NN.from_classic(classic)
+    nn = convert.classic_to_nn(classic)
     t = book_targets(np.arange(10))
     np.testing.assert_allclose(backquery(nn, t), backquery(classic, t), rtol=1e-9, atol=1e-12)
     # a deeper sigmoid stack with dropout (identity when not training) works too
@@ -105,7 +106,7 @@ def trained(mnist_dir: Path) -> Classic:
     from ownnet.data.mnist import load_mnist
 
     net = Classic(seed=0)
-    net.fit(load_mnist(mnist_dir, progress=False).train.subset(10_000), 1, progress=False)
+    net.fit(load_mnist(mnist_dir, progress=False).train.subset(10_000), epochs=1, verbose=0)
     return net
 
 

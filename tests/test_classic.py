@@ -10,7 +10,10 @@ from conftest import synthetic_digits
 from scipy.special import expit
 
 from ownnet import classic
-from ownnet.classic import Network, scale_images, targets_for
+from ownnet.book import book_inputs as scale_images
+from ownnet.book import book_targets as targets_for
+from ownnet.classic import Network
+from ownnet.training import Callback
 
 
 class BookReference:
@@ -82,7 +85,7 @@ def test_fit_equals_the_book_sample_by_sample(data, bias, split):
     # 400 samples cross several blocks of the fast path and end mid-block.
     net = Network(784, 30, 10, lr=0.3, bias=bias, error_split=split, seed=3)
     ref = BookReference(net.wih, net.who, 0.3, bias, split)
-    net.fit(data, 1, progress=False)
+    net.fit(data, epochs=1, verbose=0)
     for image, label in zip(data.images, data.labels):
         ref.train(book_inputs(image), book_targets(label))
     np.testing.assert_allclose(net.wih, ref.wih, rtol=1e-9, atol=1e-12)
@@ -102,7 +105,7 @@ def test_train_one_sample_equals_the_book(data):
 def test_shuffled_fit_is_the_book_in_that_order(data):
     net = Network(784, 16, 10, seed=5)
     ref = BookReference(net.wih, net.who, 0.1)
-    net.fit(data, 2, rng=np.random.default_rng(9), progress=False)
+    net.fit(data, epochs=2, shuffle=True, seed=np.random.default_rng(9), verbose=0)
     rng = np.random.default_rng(9)
     for _ in range(2):
         for j in rng.permutation(len(data.labels)):
@@ -112,7 +115,7 @@ def test_shuffled_fit_is_the_book_in_that_order(data):
 
 def test_query_single_and_batch_agree(data):
     net = Network(784, 20, 10, bias=True, seed=2)
-    x = scale_images(data.images[:5])
+    x = scale_images(data.images[:5]).reshape(5, -1)
     batch = net.query(x)
     assert batch.shape == (5, 10)
     for i in range(5):
@@ -124,13 +127,19 @@ def test_learns_and_reports_history(data):
     train = SimpleNamespace(images=data.images[:300], labels=data.labels[:300])
     test = SimpleNamespace(images=data.images[300:], labels=data.labels[300:])
     seen = []
-    history = Network(784, 30, 10, seed=0).fit(
-        train, 3, test=test, progress=False, on_epoch_end=lambda e, h: seen.append(e)
-    )
+
+    class Epochs(Callback):
+        def on_epoch_end(self, run):
+            seen.append(run.epoch)
+
+    net = Network(784, 30, 10, seed=0)
+    history = net.fit(train, epochs=3, validation_data=test, callbacks=[Epochs()], verbose=0)
     assert seen == [1, 2, 3]
-    assert len(history) == 3 and len(history["test_accuracy"]) == 3
-    assert history.last("test_accuracy") > 0.9
-    assert all(s > 0 for s in history["seconds"])
+    assert len(history) == 3 and len(history["val_accuracy"]) == 3
+    assert history.last("val_accuracy") > 0.9
+    assert history["loss"][-1] < history["loss"][0]  # the book's quadratic loss falls
+    assert history.last("val_loss") == pytest.approx(net.evaluate(test).loss)
+    assert net.history is history
 
 
 def test_same_seed_same_network(data):
@@ -145,17 +154,50 @@ def test_bad_input_is_explained():
     with pytest.raises(ValueError, match="n_hidden"):
         Network(784, 0, 10)
     net = Network(784, 10, 10)
-    with pytest.raises(TypeError, match="uint8"):
-        net.outputs(np.zeros((2, 28, 28), dtype=np.float32))
-    with pytest.raises(ValueError, match="784 pixels"):
+    with pytest.raises(ValueError, match="uint8 pixel values 0..255 or floats 0..1"):
+        net.outputs(np.zeros((2, 28, 28), dtype=np.int64))
+    with pytest.raises(ValueError, match="float pixel values 0..1"):
+        net.outputs(np.full((2, 28, 28), 3.0))
+    with pytest.raises(ValueError, match=r"expected images \(n, 28, 28\) or \(n, 784\)"):
         net.outputs(np.zeros((2, 27, 27), dtype=np.uint8))
     bad = SimpleNamespace(images=np.zeros((2, 28, 28), np.uint8), labels=np.array([0, 12]))
-    with pytest.raises(ValueError, match="label 12"):
-        net.fit(bad, progress=False)
+    with pytest.raises(ValueError, match="labels 0..9, found 0..12"):
+        net.fit(bad, verbose=0)
+    with pytest.raises(ValueError, match="epochs=5"):
+        net.fit(bad, 5)
+    with pytest.raises(ValueError, match="one sample at a time"):
+        net.fit(bad, epochs=1, batch_size=32)
 
 
 def test_copy_is_independent(data):
     net = Network(784, 10, 10)
     twin = net.copy()
-    net.fit(SimpleNamespace(images=data.images[:10], labels=data.labels[:10]), progress=False)
+    net.fit(SimpleNamespace(images=data.images[:10], labels=data.labels[:10]), verbose=0)
     assert not np.array_equal(net.wih, twin.wih)
+
+
+def test_floats_and_one_image_are_taken_as_uint8_are(data):
+    net = Network(784, 20, 10, seed=2)
+    floats = data.images[:5].astype(np.float32) / 255
+    np.testing.assert_allclose(net.outputs(floats), net.outputs(data.images[:5]), rtol=1e-6)
+    assert net.predict(data.images[0]) == net.predict(data.images[:1])[0]
+    proba = net.predict_proba(data.images[0].ravel())
+    assert proba.shape == (10,) and proba.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("init", ["fan_in", "fan_out"])
+def test_initial_weights_of_the_text_and_of_the_printed_code(init):
+    net = Network(784, 100, 10, init=init, seed=0)
+    want = (784**-0.5, 100**-0.5) if init == "fan_in" else (100**-0.5, 10**-0.5)
+    assert net.wih.std() == pytest.approx(want[0], rel=0.02)
+    assert net.who.std() == pytest.approx(want[1], rel=0.1)
+
+
+def test_train_on_batch_is_the_book_sample_by_sample(data):
+    net = Network(784, 20, 10, seed=6)
+    ref = BookReference(net.wih, net.who, 0.1)
+    loss, accuracy = net.train_on_batch(data.images[:70], data.labels[:70])
+    for image, label in zip(data.images[:70], data.labels[:70]):
+        ref.train(book_inputs(image), book_targets(label))
+    np.testing.assert_allclose(net.wih, ref.wih, rtol=1e-9, atol=1e-12)
+    assert 0 < loss < 5 and 0 <= accuracy <= 1

@@ -20,7 +20,7 @@ def model_file(mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     from ownnet.data.mnist import load_mnist
 
     net = Classic(seed=0)
-    net.fit(load_mnist(mnist_dir, progress=False).train.subset(10_000), 1, progress=False)
+    net.fit(load_mnist(mnist_dir, progress=False).train.subset(10_000), epochs=1, verbose=0)
     return save_model(tmp_path_factory.mktemp("model") / "m.npz", net)
 
 

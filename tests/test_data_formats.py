@@ -239,8 +239,13 @@ def test_npz_round_trip_and_flat_images(tmp_path):
         np.testing.assert_array_equal(got[split][1], splits[split][1])
         assert got[split][0].dtype == np.uint8 and got[split][1].dtype == np.uint8
     (xt, yt), (xs, ys) = splits["train"], splits["test"]
-    np.savez(path, x_train=xt.reshape(8, 784).astype(np.int64), y_train=yt.astype(np.int64),
-             x_test=xs, y_test=ys)  # fmt: skip
+    np.savez(
+        path,
+        x_train=xt.reshape(8, 784).astype(np.int64),
+        y_train=yt.astype(np.int64),
+        x_test=xs,
+        y_test=ys,
+    )
     got = read_npz(path)
     assert got["train"][0].shape == (8, 28, 28) and got["train"][0].dtype == np.uint8
     np.testing.assert_array_equal(got["train"][0], xt)

@@ -30,7 +30,7 @@ def model(mnist):
     from ownnet.classic import Network
 
     net = Network(seed=0)
-    net.fit(mnist.train.subset(10_000), 1, progress=False)
+    net.fit(mnist.train.subset(10_000), epochs=1, verbose=0)
     return net
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from scipy.special import expit
 
-from ownnet.classic import SCALE
+from ownnet.book import INPUTS as SCALE
 from ownnet.classic import Network as Classic
 from ownnet.cli import main
 from ownnet.inspect.damage import damage_rows, rotated, run_damage, with_noise, without_neurons
@@ -61,21 +61,29 @@ def small(mnist_dir: Path):
 
     splits = load_mnist(mnist_dir, progress=False)
     net = Classic(seed=0)
-    net.fit(splits.train.subset(5_000), 1, progress=False)
+    net.fit(splits.train.subset(5_000), epochs=1, verbose=0)
     return net, splits.test.subset(1_000)
 
 
 def test_curves_fall_as_damage_grows(small, tmp_path: Path) -> None:
     net, test = small
     rows, paths = run_damage(
-        net, test, tmp_path, fractions=(0.0, 0.5, 0.9), sigmas=(0.0, 0.5), angles=(0.0, 90.0),
+        net,
+        test,
+        tmp_path,
+        fractions=(0.0, 0.5, 0.9),
+        sigmas=(0.0, 0.5),
+        angles=(0.0, 90.0),
         seeds=(0, 1),
-    )  # fmt: skip
+    )
     assert [p.name for p in paths] == [
-        "damage.csv", "damage-neurons.png", "damage-noise.png", "damage-rotation.png"
-    ]  # fmt: skip
+        "damage.csv",
+        "damage-neurons.png",
+        "damage-noise.png",
+        "damage-rotation.png",
+    ]
     acc = {(r.experiment, r.level, r.seed): r.accuracy for r in rows}
-    clean = net.evaluate(test)
+    clean = net.score(test)
     assert acc[("neurons", 0.0, 0)] == acc[("noise", 0.0, 1)] == acc[("rotation", 0.0, 0)] == clean
     assert acc[("neurons", 0.9, 0)] < clean - 0.2
     assert acc[("noise", 0.5, 0)] < clean - 0.1
@@ -104,5 +112,8 @@ def test_cli_damage(small, tmp_path: Path, capsys, mnist_dir: Path) -> None:
     assert main([*args, "--data", str(mnist_dir)]) == 0
     assert "rotation 90 degrees: accuracy" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
-        "damage-neurons.png", "damage-noise.png", "damage-rotation.png", "damage.csv"
-    ]  # fmt: skip
+        "damage-neurons.png",
+        "damage-noise.png",
+        "damage-rotation.png",
+        "damage.csv",
+    ]

@@ -99,9 +99,16 @@ def trained(mnist) -> dict[str, object]:
     from ownnet.nn import Adam
 
     classic = Classic(seed=0)
-    classic.fit(mnist.train.subset(10_000), 1, progress=False)
+    classic.fit(mnist.train.subset(10_000), epochs=1, verbose=0)
     mlp = NN.mlp((64, 32), dropout=0.1, seed=0)
-    mlp.fit(mnist.train.subset(5_000), 1, batch_size=100, optimizer=Adam(0.003), verbose=0, rng=0)
+    mlp.fit(
+        mnist.train.subset(5_000),
+        epochs=1,
+        batch_size=100,
+        optimizer=Adam(0.003),
+        verbose=0,
+        seed=0,
+    )
     return {"classic": classic, "mlp": mlp}
 
 

@@ -50,7 +50,7 @@ def trained(mnist_dir: Path):
 
     splits = load_mnist(mnist_dir, progress=False)
     net = Classic(seed=0)
-    net.fit(splits.train.subset(3_000), 1, progress=False)
+    net.fit(splits.train.subset(3_000), epochs=1, verbose=0)
     return net, splits.test.subset(600)
 
 
@@ -74,8 +74,13 @@ def test_report_files_and_the_worst_mistakes(trained, tmp_path: Path) -> None:
 
 def test_report_with_no_mistakes(tmp_path: Path) -> None:
     class Perfect:
+        proba_meaning = "outputs divided by their sum"
+
         def outputs(self, images: np.ndarray) -> np.ndarray:
             return np.eye(10)[np.arange(len(images)) % 10] * 0.98 + 0.01
+
+        def predict_proba(self, images: np.ndarray) -> np.ndarray:
+            return self.outputs(images) / self.outputs(images).sum(axis=1, keepdims=True)
 
         def predict(self, images: np.ndarray) -> np.ndarray:
             return self.outputs(images).argmax(axis=1)

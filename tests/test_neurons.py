@@ -11,7 +11,8 @@ import pytest
 from conftest import synthetic_digits
 from scipy.special import expit
 
-from ownnet import classic, neurons, nn
+from ownnet import classic, convert, neurons, nn
+from ownnet.book import book_inputs, book_targets
 from ownnet.neurons import Network
 
 # Matt Mazur's "A Step by Step Backpropagation Example": 2-2-2, bias 0.35 and 0.60.
@@ -61,9 +62,9 @@ def test_same_start_as_classic(bias):
 @pytest.mark.parametrize("bias", [False, True])
 def test_200_samples_end_equal_to_classic(synthetic200, bias):
     theirs = classic.Network(784, 20, 10, lr=0.3, bias=bias, seed=3)
-    ours = Network.from_classic(theirs)
-    ours.fit(synthetic200, progress=False)
-    theirs.fit(synthetic200, progress=False)
+    ours = convert.classic_to_neurons(theirs)
+    ours.fit(synthetic200, verbose=0)
+    theirs.fit(synthetic200, verbose=0)
     assert not np.allclose(ours.weights[0], classic.Network(784, 20, 10, bias=bias, seed=3).wih)
     assert_same_weights(ours, theirs)
 
@@ -73,7 +74,7 @@ def test_200_real_mnist_samples_end_equal_to_classic(mnist200, bias):
     theirs = classic.Network(784, 20, 10, lr=0.1, bias=bias, seed=0)
     ours = Network(784, 20, 10, lr=0.1, bias=bias, seed=0)
     for image, label in zip(mnist200.images, mnist200.labels, strict=True):
-        x, t = classic.scale_images(image[None])[0], classic.targets_for(np.array([label]))[0]
+        x, t = book_inputs(image[None])[0], book_targets(np.array([label]))[0]
         ours.train(x, t)
         theirs.train(x, t)
     assert_same_weights(ours, theirs)
@@ -83,17 +84,17 @@ def test_200_real_mnist_samples_end_equal_to_classic(mnist200, bias):
 @pytest.mark.parametrize("split", classic.ERROR_SPLITS)
 def test_every_error_split_equals_classic(synthetic200, split, bias):
     theirs = classic.Network(784, 6, 10, lr=0.2, bias=bias, error_split=split, seed=4)
-    ours = Network.from_classic(theirs)
+    ours = convert.classic_to_neurons(theirs)
     data = SimpleNamespace(images=synthetic200.images[:40], labels=synthetic200.labels[:40])
-    ours.fit(data, progress=False)
-    theirs.fit(data, progress=False)
+    ours.fit(data, verbose=0)
+    theirs.fit(data, verbose=0)
     assert_same_weights(ours, theirs)
 
 
 def test_query_equals_classic(synthetic200):
     theirs = classic.Network(784, 12, 10, bias=True, seed=6)
-    x = classic.scale_images(synthetic200.images[:5])
-    ours = Network.from_classic(theirs)
+    x = book_inputs(synthetic200.images[:5]).reshape(5, -1)
+    ours = convert.classic_to_neurons(theirs)
     np.testing.assert_allclose(ours.query(x), theirs.query(x), rtol=1e-12)
     np.testing.assert_allclose(ours.query(x[0]), theirs.query(x[0]), rtol=1e-12)
     np.testing.assert_array_equal(
@@ -103,17 +104,17 @@ def test_query_equals_classic(synthetic200):
 
 def test_conversions_both_ways():
     theirs = classic.Network(5, 4, 3, lr=0.25, bias=True, error_split="proportional", seed=9)
-    ours = Network.from_classic(theirs)
+    ours = convert.classic_to_neurons(theirs)
     assert ours.sizes == (5, 4, 3) and ours.lr == 0.25 and ours.bias
     assert ours.error_split == "proportional"
-    back = ours.to_classic()
+    back = convert.neurons_to_classic(ours)
     np.testing.assert_array_equal(back.wih, theirs.wih)
     np.testing.assert_array_equal(back.who, theirs.who)
     assert (back.lr, back.bias, back.error_split) == (0.25, True, "proportional")
     with pytest.raises(ValueError, match="3 layers"):
-        Network(3, 4, 4, 2).to_classic()
+        convert.neurons_to_classic(Network(3, 4, 4, 2))
     with pytest.raises(ValueError, match="gradient"):
-        Network(3, 4, 2, error_split="gradient").to_classic()
+        convert.neurons_to_classic(Network(3, 4, 2, error_split="gradient"))
 
 
 @pytest.mark.parametrize("bias", [False, True])
@@ -133,8 +134,8 @@ def test_equals_the_matrix_engine(synthetic200, split, bias):
         if bias:
             layer.params["b"][...] = w[:, -1]
     data = SimpleNamespace(images=synthetic200.images[:30], labels=synthetic200.labels[:30])
-    ours.fit(data, progress=False)
-    engine.fit(data, 1, batch_size=1, optimizer=nn.SGD(0.2), shuffle=False, verbose=0)
+    ours.fit(data, verbose=0)
+    engine.fit(data, epochs=1, batch_size=1, optimizer=nn.SGD(0.2), shuffle=False, verbose=0)
     for layer, w in zip(engine.layers, ours.weights, strict=True):
         np.testing.assert_allclose(layer.params["W"], (w[:, :-1] if bias else w).T, atol=1e-12)
         if bias:
@@ -282,10 +283,13 @@ def test_explain_matches_a_hand_calculation():
     # the network kept the changes
     np.testing.assert_allclose(
         net.weights[1],
-        [[want["h1 -> o1"][-1], want["h2 -> o1"][-1], want["bias -> o1"][-1]],
-         [want["h1 -> o2"][-1], want["h2 -> o2"][-1], want["bias -> o2"][-1]]],
-        rtol=0, atol=1e-15,
-    )  # fmt: skip
+        [
+            [want["h1 -> o1"][-1], want["h2 -> o1"][-1], want["bias -> o1"][-1]],
+            [want["h1 -> o2"][-1], want["h2 -> o2"][-1], want["bias -> o2"][-1]],
+        ],
+        rtol=0,
+        atol=1e-15,
+    )
 
 
 def test_explain_gradient_split_gives_mazurs_published_numbers():
@@ -328,9 +332,9 @@ def test_fit_learns_and_reports(synthetic200):
     train = SimpleNamespace(images=synthetic200.images[:150], labels=synthetic200.labels[:150])
     test = SimpleNamespace(images=synthetic200.images[150:], labels=synthetic200.labels[150:])
     before = net.evaluate(test)
-    history = net.fit(train, 2, test=test, rng=np.random.default_rng(0), progress=False)
+    history = net.fit(train, epochs=2, validation_data=test, shuffle=True, seed=0, verbose=0)
     assert len(history) == 2 and history.last("samples_per_s") > 0
-    assert history.last("test_accuracy") > max(0.6, before)
+    assert history.last("val_accuracy") > max(0.6, before.accuracy)
 
 
 def test_bad_input_is_explained():
@@ -347,6 +351,7 @@ def test_bad_input_is_explained():
         net.train([0.1, 0.2, 0.3], [0.5])
     with pytest.raises(ValueError, match=r"expected weights \(2, 3\)"):
         net.set_weights([np.zeros((2, 4)), np.zeros((2, 2))])
-    with pytest.raises(TypeError, match="uint8"):
-        net.predict(np.zeros((1, 3), dtype=float))
+    with pytest.raises(ValueError, match="float pixel values 0..1"):
+        net.predict(np.full((1, 3), 2.0))
+    assert net.predict(np.zeros(3)) in (0, 1)  # one image of floats 0..1
     assert neurons.sigmoid(-1000.0) == 0.0 and neurons.sigmoid(1000.0) == 1.0

@@ -9,9 +9,9 @@ from gradcheck import check, numeric_grad
 
 from ownnet.nn.batchnorm import BatchNorm
 from ownnet.nn.conv import Conv2D
+from ownnet.nn.dense import Dense
 from ownnet.nn.flatten import Flatten
 from ownnet.nn.im2col import out_size
-from ownnet.nn.layers import Dense
 from ownnet.nn.network import Network
 from ownnet.nn.pooling import MaxPool2D
 

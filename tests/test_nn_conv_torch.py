@@ -8,8 +8,8 @@ import pytest
 
 from ownnet.nn.batchnorm import BatchNorm
 from ownnet.nn.conv import Conv2D
+from ownnet.nn.dense import Dense
 from ownnet.nn.flatten import Flatten
-from ownnet.nn.layers import Dense
 from ownnet.nn.network import Network
 from ownnet.nn.pooling import MaxPool2D
 

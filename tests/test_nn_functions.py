@@ -61,7 +61,7 @@ def test_activations_quiet_and_finite_at_plus_minus_1000(name, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_costs_quiet_and_finite_at_plus_minus_1000(dtype):
-    from ownnet.nn.layers import Dense
+    from ownnet.nn.dense import Dense
 
     y = np.eye(3, dtype=dtype)[[0, 2]]
     for act in ("softmax", "sigmoid"):

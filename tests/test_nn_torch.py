@@ -22,8 +22,11 @@ def build(spec: list, n_in: int, loss: str, seed: int = 0) -> tuple[Network, tor
             layers.append(Dense(units, act))
             mods.append(torch.nn.Linear(n, units, dtype=torch.float64))
             if act in ("tanh", "sigmoid", "relu"):
-                mods.append({"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid,
-                             "relu": torch.nn.ReLU}[act]())  # fmt: skip
+                mods.append(
+                    {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}[
+                        act
+                    ]()
+                )
             elif act == "leaky_relu":
                 mods.append(torch.nn.LeakyReLU(0.01))
             elif act == "softmax" and loss != "cross_entropy":

@@ -23,17 +23,10 @@ from ownnet.data.augment import with_rotations
 from ownnet.data.mnist import load_mnist
 from ownnet.errors import OwnnetError
 from ownnet.experiments.executors import ProcessExecutor, SerialExecutor
+from ownnet.experiments.params import PARAMS, canonical, make_config
 from ownnet.experiments.plots import plot, points
 from ownnet.experiments.presets import PRESETS
-from ownnet.experiments.runs import (
-    PARAMS,
-    RunResult,
-    canonical,
-    derive_seed,
-    execute_run,
-    make_config,
-    run_id,
-)
+from ownnet.experiments.runs import RunResult, derive_seed, execute_run, run_id
 from ownnet.experiments.store import Store, StoreError
 from ownnet.experiments.summary import Stats, format_table, summarize
 from ownnet.experiments.sweep import Plan, parse_param, plan_runs, run_sweep
@@ -90,6 +83,11 @@ def test_config_is_complete_and_seed_depends_on_config_and_repeat() -> None:
     assert 0 <= derive_seed(a, 0) < 2**63
     with pytest.raises(OwnnetError, match="unknown parameter"):
         make_config(speed=3)
+    # "auto" parameters take the model's own defaults, those of `ownnet train`
+    mlp = make_config(model="mlp")
+    assert (mlp["hidden"], mlp["layers"], mlp["optimizer"], mlp["lr"]) == (512, 2, "rmsprop", 0.001)
+    assert make_config(model="mlp", optimizer="sgd")["lr"] == 0.1
+    assert canonical(mlp) == '{"model":"mlp"}'
 
 
 def test_plan_is_the_grid_product() -> None:
@@ -196,9 +194,14 @@ def test_a_run_is_the_classic_network_trained_with_its_seed(small_mnist_dir: Pat
     init, order, _ = np.random.SeedSequence(spec.seed).spawn(3)
     net = Network(784, 8, 10, 0.1, seed=np.random.default_rng(init))
     history = net.fit(
-        with_rotations(train, 10.0), 2, test=test, rng=np.random.default_rng(order), progress=False
+        with_rotations(train, 10.0),
+        epochs=2,
+        validation_data=test,
+        shuffle=True,
+        seed=np.random.default_rng(order),
+        verbose=0,
     )
-    assert result.accuracies == history["test_accuracy"]
+    assert result.accuracies == history["val_accuracy"]
     assert result.train_checksum == train.checksum() and result.test_checksum == test.checksum()
     assert execute_run(spec).accuracies == result.accuracies  # deterministic
 
@@ -215,9 +218,15 @@ def test_an_mlp_run_trained_epoch_by_epoch_equals_one_fit(small_mnist_dir: Path)
     init, order, _ = np.random.SeedSequence(spec.seed).spawn(3)
     net = Engine.mlp((8,), dropout=0.2, seed=np.random.default_rng(init))
     history = net.fit(
-        train, 2, batch_size=128, optimizer=Adam(0.01), validation_data=test,
-        shuffle=True, rng=np.random.default_rng(order), verbose=0,
-    )  # fmt: skip
+        train,
+        epochs=2,
+        batch_size=128,
+        optimizer=Adam(0.01),
+        validation_data=test,
+        shuffle=True,
+        seed=np.random.default_rng(order),
+        verbose=0,
+    )
     assert result.accuracies == history["val_accuracy"]
     with pytest.raises(OwnnetError, match="error_split applies to model classic only"):
         make_config(model="mlp", error_split="equal")
@@ -226,15 +235,16 @@ def test_an_mlp_run_trained_epoch_by_epoch_equals_one_fit(small_mnist_dir: Path)
 
 
 def test_fan_out_init_is_the_printed_books() -> None:
-    from ownnet.experiments.runs import ClassicModel
+    from ownnet.config import from_config
+    from ownnet.experiments.params import model_config
 
-    model = ClassicModel(make_config(init="fan_out"), np.random.default_rng(0), None)
-    assert model.net.wih.shape == (200, 784) and model.net.who.shape == (10, 200)
+    net = from_config(model_config(make_config(init="fan_out")), seed=0)
+    assert net.wih.shape == (200, 784) and net.who.shape == (10, 200)
     # pow(hnodes, -0.5) and pow(onodes, -0.5): 0.0707 and 0.316 (fan_in: 0.0357 and 0.0707)
-    assert model.net.wih.std() == pytest.approx(200**-0.5, rel=0.01)
-    assert model.net.who.std() == pytest.approx(10**-0.5, rel=0.1)
-    default = ClassicModel(make_config(), np.random.default_rng(0), None)
-    assert default.net.wih.std() == pytest.approx(784**-0.5, rel=0.01)
+    assert net.wih.std() == pytest.approx(200**-0.5, rel=0.01)
+    assert net.who.std() == pytest.approx(10**-0.5, rel=0.1)
+    default = from_config(model_config(make_config()), seed=0)
+    assert default.wih.std() == pytest.approx(784**-0.5, rel=0.01)
 
 
 def test_runs_refuse_other_data(small_mnist_dir: Path) -> None:
@@ -318,11 +328,27 @@ def test_cli_sweep_resume_summary_and_plot(
 ) -> None:
     db = tmp_path / "sweeps.db"
     argv = [
-        "sweep", "--param", "lr=0.1,0.3", "--param", "hidden=8", "--param", "epochs=2",
-        "--train-size", "600", "--test-size", "200", "--repeats", "2",
-        "--data", str(small_mnist_dir), "--db", str(db), "--quiet",
-        "--plot", str(tmp_path / "lr.png"),
-    ]  # fmt: skip
+        "sweep",
+        "--param",
+        "lr=0.1,0.3",
+        "--param",
+        "hidden=8",
+        "--param",
+        "epochs=2",
+        "--train-size",
+        "600",
+        "--test-size",
+        "200",
+        "--repeats",
+        "2",
+        "--data",
+        str(small_mnist_dir),
+        "--db",
+        str(db),
+        "--quiet",
+        "--plot",
+        str(tmp_path / "lr.png"),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "4 runs (2 configs x 2 repeats); 0 finished before, 4 to run" in out

@@ -21,11 +21,28 @@ REPEATS = 3  # 12 runs of ~0.2 s each
 
 def sweep_command(data: Path, db: Path) -> list[str]:
     return [
-        sys.executable, "-m", "ownnet", "sweep",
-        "--param", "lr=0.05,0.1,0.2,0.3", "--param", "hidden=12", "--param", "epochs=2",
-        "--train-size", "3000", "--test-size", "200", "--repeats", str(REPEATS),
-        "--data", str(data), "--db", str(db), "--quiet",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "ownnet",
+        "sweep",
+        "--param",
+        "lr=0.05,0.1,0.2,0.3",
+        "--param",
+        "hidden=12",
+        "--param",
+        "epochs=2",
+        "--train-size",
+        "3000",
+        "--test-size",
+        "200",
+        "--repeats",
+        str(REPEATS),
+        "--data",
+        str(data),
+        "--db",
+        str(db),
+        "--quiet",
+    ]
 
 
 def count_runs(db: Path) -> int:

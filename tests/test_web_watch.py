@@ -93,7 +93,7 @@ def test_classic_run_live_then_stop_and_save(server, small_mnist_dir, tmp_path, 
         assert meta["training"]["stopped_early"] is True
         assert meta["training"]["samples_seen"] == progress[-1]["samples"]
         test = load_mnist(small_mnist_dir, progress=False, download=False).test
-        assert meta["test_accuracy"] == pytest.approx(net.evaluate(test))
+        assert meta["test_accuracy"] == pytest.approx(net.score(test))
         # the last report is where it stopped: the book's cost 0.5 * sum((t - o)^2), by hand,
         # and the accuracy on the probe (the first 1,000 test images)
         probe = test.subset(min(1000, len(test)))
@@ -101,7 +101,7 @@ def test_classic_run_live_then_stop_and_save(server, small_mnist_dir, tmp_path, 
         t = np.full(out.shape, 0.01)
         t[np.arange(len(out)), probe.labels] = 0.99
         assert progress[-1]["loss"] == pytest.approx(0.5 * np.sum((t - out) ** 2) / len(out))
-        assert progress[-1]["accuracy"] == pytest.approx(net.evaluate(probe))
+        assert progress[-1]["accuracy"] == pytest.approx(net.score(probe))
         assert c.get("/api/model").json()["test_accuracy"] == pytest.approx(meta["test_accuracy"])
 
 
@@ -126,8 +126,9 @@ def test_mlp_run_to_the_end(server, small_mnist_dir, tmp_path):
         end = events[-1][1]
         assert kinds[0] == "start" and kinds[-1] == "end"
         assert end["status"] == "done", end
-        # an initial report, then one every 10 batches of 32 (320 samples) per epoch
-        assert len(progress) == 1 + 2 * math.ceil(2000 / 320)
+        # an initial report, one every 10 batches of 32, and one at the end
+        batches = 2 * math.ceil(2000 / 32)
+        assert len(progress) == 1 + batches // 10 + (batches % 10 > 0)
         assert progress[-1]["samples"] == 4000
         check_progress(progress)
         assert progress[-1]["pictures"]["title"].startswith("first layer")
@@ -138,11 +139,11 @@ def test_mlp_run_to_the_end(server, small_mnist_dir, tmp_path):
         net, meta = load_model(tmp_path / saved["saved"])
         assert meta["kind"] == "nn"
         test = load_mnist(small_mnist_dir, progress=False, download=False).test
-        assert end["test_accuracy"] == pytest.approx(net.evaluate(test))
+        assert end["test_accuracy"] == pytest.approx(net.score(test))
         # the last report is the saved model measured on the probe (the first 1,000 test
         # images): cross-entropy -mean(log p[label]) by hand, and accuracy
         probe = test.subset(min(1000, len(test)))
-        assert progress[-1]["accuracy"] == pytest.approx(net.evaluate(probe))
+        assert progress[-1]["accuracy"] == pytest.approx(net.score(probe))
         p = net.outputs(probe.images)[np.arange(len(probe)), probe.labels]
         # (float32 probabilities: near a loss of 0 only an absolute tolerance is fair)
         assert progress[-1]["loss"] == pytest.approx(-np.mean(np.log(p)), rel=1e-4, abs=1e-5)

@@ -21,8 +21,8 @@ def train_small_model(data_dir: Path, out: Path, hidden: int = 40) -> Path:
 
     splits = load_mnist(data_dir, progress=False, download=False)
     net = Network(784, hidden, 10, 0.1, seed=0)
-    net.fit(splits.train, 1, progress=False)
-    acc = net.evaluate(splits.test)
+    net.fit(splits.train, epochs=1, verbose=0)
+    acc = net.score(splits.test)
     return save_model(
         out, net, test_accuracy=acc, seed=0, training={"epochs": 1, "lr": 0.1, "hidden": hidden}
     )

@@ -5,7 +5,7 @@ This is the network of *Make Your Own Neural Network*, with the same maths:
 * weights ``wih`` of shape ``(hidden, input)`` and ``who`` of shape
   ``(output, hidden)``, drawn from ``normal(0, n_in ** -0.5)``;
 * inputs scaled ``x / 255 * 0.99 + 0.01``, targets 0.01 everywhere and 0.99
-  at the label;
+  at the label (:mod:`ownnet.book`);
 * output errors ``e_o = t - o``, hidden errors ``e_h = who.T @ e_o`` (taken
   before ``who`` changes), and the updates
   ``who += lr * outer(e_o * o * (1 - o), h)``,
@@ -13,17 +13,19 @@ This is the network of *Make Your Own Neural Network*, with the same maths:
 
 It is fast because every step writes into preallocated buffers and the
 weight updates are in-place rank-1 BLAS updates (``dger``) instead of a new
-``(hidden, input)`` array per sample.
+``(hidden, input)`` array per sample; :meth:`Network.fit` trains in blocks of
+samples, still exactly one sample at a time (:meth:`Network._train_block`).
 
 ``bias=True`` adds a bias node (a constant 1.0) to the input and the hidden
 layer; ``error_split`` chooses how the output error is split back among the
 hidden nodes (the book's ``"transpose"``, or the alternatives it discusses).
+It keeps the model contract of every ownnet model: ``fit``, ``predict``,
+``predict_proba``, ``evaluate``, ``read``, ``save`` (:mod:`ownnet.model`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,37 +33,32 @@ from scipy.linalg.blas import dgemm, dger
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from ownnet.classifier import Classifier
-from ownnet.history import History
+from ownnet.book import INPUTS, TARGET_OFF, TARGET_ON, book_inputs, book_targets
+from ownnet.inputs import as_training_data
+from ownnet.model import Model
+from ownnet.progress import with_progress
+from ownnet.training import (
+    Augment,
+    Callback,
+    History,
+    Run,
+    as_generator,
+    check_epochs,
+    run_epochs,
+)
 
 #: The ways to split the output error among the hidden nodes (see :meth:`Network.hidden_errors`).
 ERROR_SPLITS = ("transpose", "transpose_scaled", "proportional", "equal")
-
-#: ``SCALE[p]`` is the book's input for pixel value ``p``: ``p / 255 * 0.99 + 0.01``.
-SCALE = np.arange(256, dtype=np.float64) / 255.0 * 0.99 + 0.01
-
-EVAL_CHUNK = 1000
+#: How the first weights are drawn, ``normal(0, n ** -0.5)``: ``"fan_in"``, ``n`` = the links
+#: into a node (the book's text); ``"fan_out"``, ``n`` = the nodes of the receiving layer
+#: (the printed book's code: ``pow(self.hnodes, -0.5)``).
+INITS = ("fan_in", "fan_out")
 
 #: Samples per block in :meth:`Network.fit` (see :meth:`Network._train_block`).
 BLOCK = 64
 
 
-def scale_images(images: np.ndarray) -> np.ndarray:
-    """uint8 images ``(n, 28, 28)`` or ``(n, 784)`` → float64 inputs ``(n, 784)`` in 0.01..1.0."""
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise TypeError(f"expected uint8 pixel values 0..255, found dtype {images.dtype}")
-    return SCALE[images.reshape(len(images), -1)]
-
-
-def targets_for(labels: np.ndarray, n_output: int = 10) -> np.ndarray:
-    """Labels ``(n,)`` → book targets ``(n, n_output)``: 0.01, and 0.99 at the label."""
-    t = np.full((len(labels), n_output), 0.01)
-    t[np.arange(len(labels)), labels] = 0.99
-    return t
-
-
-class Network(Classifier):
+class Network(Model):
     """The book's three-layer sigmoid network.
 
     Args:
@@ -73,10 +70,15 @@ class Network(Classifier):
             ``"proportional"`` (each output error shared among hidden nodes in
             proportion to the link weights, ``w / sum|w|``), or ``"equal"`` (each
             output error shared equally, ``sum(e) / n_hidden`` for every node).
+        init: ``"fan_in"`` (the book's text) or ``"fan_out"`` (its printed code), see
+            :data:`INITS`.
         seed: seed or ``numpy.random.Generator`` for the initial weights.
     """
 
     kind = "classic"
+    output_activation = "sigmoid"
+    #: images per chunk when predicting or evaluating
+    eval_chunk = 1000
 
     def __init__(
         self,
@@ -87,23 +89,34 @@ class Network(Classifier):
         *,
         bias: bool = False,
         error_split: str = "transpose",
+        init: str = "fan_in",
         seed: int | np.random.Generator | None = 0,
     ) -> None:
         for name, n in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
-            if int(n) < 1:
-                raise ValueError(f"{name} must be at least 1, found {n}")
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, found {n!r}")
         if error_split not in ERROR_SPLITS:
             raise ValueError(f"error_split must be one of {ERROR_SPLITS}, found {error_split!r}")
-        if not lr > 0:
-            raise ValueError(f"learning rate must be positive, found {lr}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, found {init!r}")
+        if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
+            raise ValueError(f"learning rate must be a finite number > 0, found {lr!r}")
         self.n_input, self.n_hidden, self.n_output = int(n_input), int(n_hidden), int(n_output)
         self.lr = float(lr)
         self.bias = bool(bias)
         self.error_split = error_split
-        rng = np.random.default_rng(seed)
+        self.init = init
+        rng = as_generator(seed)
         b = int(self.bias)
-        self.wih = rng.normal(0.0, (self.n_input + b) ** -0.5, (self.n_hidden, self.n_input + b))
-        self.who = rng.normal(0.0, (self.n_hidden + b) ** -0.5, (self.n_output, self.n_hidden + b))
+        fan_hidden, fan_output = (
+            (self.n_input + b, self.n_hidden + b)
+            if init == "fan_in"
+            else (self.n_hidden, self.n_output)
+        )
+        self.wih = rng.normal(0.0, fan_hidden**-0.5, (self.n_hidden, self.n_input + b))
+        self.who = rng.normal(0.0, fan_output**-0.5, (self.n_output, self.n_hidden + b))
+        self.history = History()
+        self.meta: dict[str, Any] = {}
         self._allocate()
 
     # -- buffers ---------------------------------------------------------------
@@ -115,13 +128,28 @@ class Network(Classifier):
         self._o = np.empty(self.n_output)
         self._e_o = np.empty(self.n_output)
         self._e_h = np.empty(self.n_hidden)
-        self._t = np.full(self.n_output, 0.01)
+        self._t = np.full(self.n_output, TARGET_OFF)
         self._block_x: np.ndarray | None = None
 
     @property
     def sizes(self) -> tuple[int, int, int]:
         """``(n_input, n_hidden, n_output)``."""
         return (self.n_input, self.n_hidden, self.n_output)
+
+    @property
+    def n_pixels(self) -> int:  # type: ignore[override]
+        return self.n_input
+
+    @property
+    def n_classes(self) -> int:  # type: ignore[override]
+        return self.n_output
+
+    def __repr__(self) -> str:
+        extra = ", bias=True" if self.bias else ""
+        if self.error_split != "transpose":
+            extra += f", error_split={self.error_split!r}"
+        sizes = f"{self.n_input}, {self.n_hidden}, {self.n_output}"
+        return f"classic.Network({sizes}, lr={self.lr}{extra})"
 
     # -- the book's two functions ---------------------------------------------
     def train(self, inputs: np.ndarray, targets: np.ndarray) -> None:
@@ -200,86 +228,110 @@ class Network(Classifier):
         out = np.empty(self.n_hidden)
         return self._hidden_errors(np.asarray(output_errors, dtype=np.float64), out)
 
-    # -- datasets --------------------------------------------------------------
+    # -- the model contract -------------------------------------------------------------
     def fit(
         self,
-        train: Any,
-        epochs: int = 1,
+        x: Any,
+        y: Any = None,
         *,
-        test: Any = None,
-        rng: np.random.Generator | None = None,
-        progress: bool = True,
-        on_epoch_end: Callable[[int, History], None] | None = None,
-        on_progress: Callable[[int, int], None] | None = None,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        validation_data: Any = None,
+        callbacks: Sequence[Callback] | None = None,
+        seed: int | np.random.Generator | None = None,
+        shuffle: bool = False,
+        verbose: int = 1,
+        initial_epoch: int = 0,
+        history: History | None = None,
+        augment: Augment | None = None,
     ) -> History:
-        """Train on a dataset, one sample at a time, for ``epochs`` epochs.
+        """Train one sample at a time, as the book does, for ``epochs`` passes.
 
         Args:
-            train: anything with uint8 ``images (n, 28, 28)`` and ``labels (n,)``.
-            epochs: passes over ``train``.
-            test: optional dataset; its accuracy is measured after each epoch.
-            rng: shuffle the order each epoch with this generator; ``None``
-                keeps the file order, as the book does.
-            progress: show a progress bar per epoch with samples/s.
-            on_epoch_end: called as ``f(epoch, history)`` after each epoch.
-            on_progress: called as ``f(samples_done, samples_total)`` within an epoch.
+            x, y: a Dataset, a pair ``(images, labels)``, or images ``x`` with labels
+                ``y``; images uint8 0..255 or floats 0..1, ``(n, 28, 28)`` or ``(n, 784)``.
+            epochs: train until this many epochs are done (counting ``initial_epoch``).
+            batch_size: always one sample at a time: only ``None`` or 1.
+            validation_data: measured after each epoch (``val_loss``, ``val_accuracy``).
+            callbacks: :class:`ownnet.training.Callback` objects; ``on_batch_end`` comes
+                after every block of :data:`BLOCK` samples.
+            seed: seed or generator of the order (when ``shuffle``) and of ``augment``.
+            shuffle: a new order every epoch (the book keeps the file order: False).
+            verbose: 1 prints a progress line per epoch; 0 is silent.
+            initial_epoch, history: continue a run (see :mod:`ownnet.checkpoint`).
+            augment: each epoch trains on ``augment(images, rng)`` (new random rotations
+                and shifts: :class:`ownnet.augmentation.RandomTransform`).
 
         Returns:
-            :class:`History` with ``seconds``, ``samples_per_s`` and, given
-            ``test``, ``test_accuracy`` per epoch.
+            :class:`~ownnet.training.History` (also kept as ``self.history``): the book's
+            quadratic ``loss`` and ``accuracy`` over each epoch's samples, the same on
+            ``validation_data``, ``seconds``, ``samples_per_s`` and ``lr``.
         """
-        images, labels = training_arrays(train, self.n_input, self.n_output)
+        if batch_size not in (None, 1):
+            raise ValueError(
+                f"the book's network learns one sample at a time: batch_size must be 1, "
+                f"found {batch_size!r}"
+            )
+        epochs, initial_epoch = check_epochs(epochs, initial_epoch)
+        images, labels = as_training_data(x, y, self.n_input, self.n_output)
+        val = None
+        if validation_data is not None:
+            val = as_training_data(
+                validation_data, None, self.n_input, self.n_output, "validation_data"
+            )
+        run = Run(
+            model=self,
+            epochs=epochs,
+            history=history if history is not None else History(),
+            settings={"epochs": epochs, "shuffle": bool(shuffle)},
+            callbacks=with_progress(callbacks, verbose),
+            rng=as_generator(seed),
+            lr=self.lr,
+        )
+        self.history = run.history
         # One sample at a time is many small BLAS calls: threads only add waiting.
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(images, labels, epochs, test, rng, progress, on_epoch_end, on_progress)
+            return run_epochs(
+                run,
+                images,
+                labels,
+                self._train_epoch,
+                evaluate=self._loss_accuracy,
+                validation=val,
+                shuffle=shuffle,
+                initial_epoch=initial_epoch,
+            )
 
-    def _fit(
-        self,
-        images: np.ndarray,
-        labels: np.ndarray,
-        epochs: int,
-        test: Any,
-        rng: np.random.Generator | None,
-        progress: bool,
-        on_epoch_end: Callable[[int, History], None] | None,
-        on_progress: Callable[[int, int], None] | None,
-    ) -> History:
-        def one_epoch(order: np.ndarray | None, epoch: int) -> None:
-            self._epoch(images, labels, order, epoch, epochs, progress, on_progress)
+    def train_on_batch(self, x: Any, y: Any = None) -> tuple[float, float]:
+        """One step on each sample of a batch, in order, with the book's rule (Keras'
+        ``train_on_batch``); returns their mean loss and accuracy before each learnt."""
+        images, labels = as_training_data(x, y, self.n_input, self.n_output)
+        loss = correct = 0.0
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, len(images), BLOCK):
+                part_loss, part_correct = self._train_block(
+                    images[start : start + BLOCK], labels[start : start + BLOCK]
+                )
+                loss += part_loss
+                correct += part_correct
+        return loss / len(images), correct / len(images)
 
-        return fit_epochs(len(images), epochs, one_epoch, self.evaluate, test, rng, on_epoch_end)
-
-    def _epoch(
-        self,
-        images: np.ndarray,
-        labels: np.ndarray,
-        order: np.ndarray | None,
-        epoch: int,
-        epochs: int,
-        progress: bool,
-        on_progress: Callable[[int, int], None] | None,
+    def _train_epoch(
+        self, images: np.ndarray, labels: np.ndarray, order: np.ndarray | None, run: Run
     ) -> None:
+        """One pass in blocks of :data:`BLOCK` samples, reporting each block to ``run``."""
         n = len(images)
-        bar = None
-        if progress:
-            from tqdm import tqdm
+        run.batches = -(-n // BLOCK)
+        for start in range(0, n, BLOCK):
+            idx = slice(start, start + BLOCK) if order is None else order[start : start + BLOCK]
+            block = images[idx]
+            loss, correct = self._train_block(block, labels[idx])
+            run.batch_done(len(block), loss, correct)
 
-            bar = tqdm(total=n, desc=f"epoch {epoch}/{epochs}", unit="sample", unit_scale=True)
-        try:
-            for start in range(0, n, BLOCK):
-                stop = min(start + BLOCK, n)
-                idx = slice(start, stop) if order is None else order[start:stop]
-                self._train_block(images[idx], labels[idx])
-                if bar is not None:
-                    bar.update(stop - start)
-                if on_progress is not None:
-                    on_progress(stop, n)
-        finally:
-            if bar is not None:
-                bar.close()
-
-    def _train_block(self, images: np.ndarray, labels: np.ndarray) -> None:
-        """Train on up to ``BLOCK`` samples in order, one at a time, exactly as :meth:`train`.
+    def _train_block(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+        """Train on up to ``BLOCK`` samples in order, one at a time, exactly as :meth:`train`;
+        returns the sum of their quadratic losses and how many were right, each measured
+        before it was learnt.
 
         Sample ``i`` of the block meets the input weights after samples
         ``0..i-1`` were learnt: ``wih_i = wih_0 + lr * sum_m d_m x_m^T``, so its
@@ -296,9 +348,13 @@ class Network(Classifier):
             self._block_a = np.empty((BLOCK, n_hid))
             self._block_g = np.empty((BLOCK, BLOCK))
             self._block_d = np.empty((BLOCK, n_hid))
-        xs, a, d = self._block_x[:m], self._block_a[:m], self._block_d
+            self._block_o = np.empty((BLOCK, self.n_output))
+        xs, a, d, outs = self._block_x[:m], self._block_a[:m], self._block_d, self._block_o[:m]
         g = self._block_g.reshape(-1)[: m * m].reshape(m, m)
-        np.take(SCALE, images.reshape(m, -1), out=xs[:, :n_in])
+        if images.dtype == np.uint8:
+            np.take(INPUTS, images.reshape(m, -1), out=xs[:, :n_in])
+        else:
+            xs[:, :n_in] = book_inputs(images.reshape(m, -1))
         np.dot(xs, self.wih.T, out=a)
         np.dot(xs, xs.T, out=g)
         hh, t, tmp = self._h[:n_hid], self._t, self._h_in
@@ -311,23 +367,27 @@ class Network(Classifier):
             else:
                 expit(a[0], out=hh)
             label = labels[i]
-            t[label] = 0.99
+            t[label] = TARGET_ON
             self._output_step(t)
-            t[label] = 0.01
+            outs[i] = self._o  # 1 - output: _output_step leaves it there
+            t[label] = TARGET_OFF
             self._hidden_delta(out=d[i])
         # wih += lr * d^T @ xs, in place (wih.T is Fortran-ordered)
         w = dgemm(lr, xs.T, d[:m].T, beta=1.0, c=self.wih.T, trans_b=1, overwrite_c=1)
         _check_in_place(w, self.wih)
+        np.subtract(1.0, outs, out=outs)
+        return self._losses(outs, labels), int(np.count_nonzero(outs.argmax(axis=1) == labels))
 
-    def outputs(self, images: np.ndarray) -> np.ndarray:
-        """Network outputs for uint8 images ``(n, 28, 28)`` or ``(n, 784)`` → ``(n, n_output)``."""
-        flat = flat_images(images, self.n_input, "images")
-        out = np.empty((len(flat), self.n_output))
-        for i in range(0, len(flat), EVAL_CHUNK):
-            out[i : i + EVAL_CHUNK] = self.query(SCALE[flat[i : i + EVAL_CHUNK]])
-        return out
+    def _outputs(self, flat: np.ndarray) -> np.ndarray:
+        """Outputs ``(n, n_output)`` for flat images ``(n, n_input)``, uint8 or floats 0..1."""
+        return self.query(book_inputs(flat))
 
-    # -- model files -------------------------------------------------------------
+    def _losses(self, outputs: np.ndarray, labels: np.ndarray) -> float:
+        """The book's quadratic loss, ``0.5 * sum((t - o)**2)``, summed over the samples."""
+        diff = book_targets(labels, self.n_output) - outputs
+        return 0.5 * float(np.vdot(diff, diff))
+
+    # -- model files -------------------------------------------------------------------------
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and config for :func:`ownnet.io.save_model`."""
         config = {
@@ -343,86 +403,48 @@ class Network(Classifier):
 
     @classmethod
     def from_state(cls, arrays: dict[str, np.ndarray], config: dict[str, Any]) -> Network:
-        """Rebuild a network saved by :meth:`state`."""
-        net = cls(
-            config["n_input"],
-            config["n_hidden"],
-            config["n_output"],
+        """Rebuild a network saved by :meth:`state` (sizes are checked against the arrays
+        before anything is allocated)."""
+        sizes = [config.get(k) for k in ("n_input", "n_hidden", "n_output")]
+        bias = config.get("bias", False)
+        if not isinstance(bias, bool):
+            raise ValueError(f"bias must be true or false, found {bias!r}")
+        b = int(bias)
+        for name, shape in (
+            ("wih", (sizes[1], (sizes[0] or 0) + b)),
+            ("who", (sizes[2], (sizes[1] or 0) + b)),
+        ):
+            if name not in arrays:
+                raise KeyError(f"missing array {name!r}")
+            if tuple(np.shape(arrays[name])) != shape:
+                raise ValueError(
+                    f"{name} has shape {tuple(np.shape(arrays[name]))}, expected {shape} (config)"
+                )
+        net = cls.__new__(cls)
+        Network.__init__(
+            net,
+            *sizes,
             config.get("lr", 0.1),
-            bias=config.get("bias", False),
+            bias=bias,
             error_split=config.get("error_split", "transpose"),
             seed=0,
         )
+        net.load_arrays(arrays)
+        return net
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy ``wih`` and ``who`` (as :meth:`state` names them) into the network."""
         for name in ("wih", "who"):
             w = np.asarray(arrays[name], dtype=np.float64)
-            want = getattr(net, name).shape
+            want = getattr(self, name).shape
             if w.shape != want:
                 raise ValueError(f"{name} has shape {w.shape}, expected {want}")
-            setattr(net, name, np.ascontiguousarray(w))
-        return net
+            setattr(self, name, np.ascontiguousarray(w))
 
     def copy(self) -> Network:
         """An independent copy with the same weights."""
         arrays, config = self.state()
         return Network.from_state({k: v.copy() for k, v in arrays.items()}, config)
-
-
-def flat_images(images: np.ndarray, n_input: int, what: str) -> np.ndarray:
-    """uint8 ``images (n, 28, 28)`` or ``(n, n_input)`` as a ``(n, n_input)`` view.
-
-    Raises TypeError for other dtypes and ValueError for another pixel count,
-    naming ``what`` (e.g. ``"train.images"``).
-    """
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise TypeError(f"{what}: expected uint8 pixel values 0..255, found dtype {images.dtype}")
-    flat = images.reshape(len(images), -1)
-    if flat.shape[1] != n_input:
-        raise ValueError(f"{what}: expected {n_input} pixels per image, found {flat.shape[1]}")
-    return flat
-
-
-def fit_epochs(
-    n: int,
-    epochs: int,
-    one_epoch: Callable[[np.ndarray | None, int], None],
-    evaluate: Callable[[Any], float],
-    test: Any,
-    rng: np.random.Generator | None,
-    on_epoch_end: Callable[[int, History], None] | None,
-) -> History:
-    """The per-epoch loop of a one-sample-at-a-time network over ``n`` samples.
-
-    Each epoch calls ``one_epoch(order, epoch)`` with the sample order (a permutation
-    ``(n,)`` drawn from ``rng``, or ``None`` for the file order), times it, measures
-    ``evaluate(test)`` when ``test`` is given, and calls ``on_epoch_end(epoch, history)``.
-    Returns the :class:`History` of ``seconds``, ``samples_per_s`` and ``test_accuracy``.
-    """
-    history = History()
-    for epoch in range(1, int(epochs) + 1):
-        order = rng.permutation(n) if rng is not None else None
-        start = time.perf_counter()
-        one_epoch(order, epoch)
-        seconds = time.perf_counter() - start
-        row: dict[str, float] = {"seconds": seconds, "samples_per_s": n / max(seconds, 1e-9)}
-        if test is not None:
-            row["test_accuracy"] = evaluate(test)
-        history.append(epoch=epoch, **row)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, history)
-    return history
-
-
-def training_arrays(train: Any, n_input: int, n_output: int) -> tuple[np.ndarray, np.ndarray]:
-    """A dataset's images ``(n, n_input)`` uint8 and labels ``(n,)``, checked for training
-    a network with ``n_input`` inputs and ``n_output`` outputs."""
-    images = flat_images(train.images, n_input, "train.images")
-    labels = np.asarray(train.labels)
-    if len(images) != len(labels):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    if len(labels) and int(labels.max()) >= n_output:
-        raise ValueError(f"label {int(labels.max())} needs more than {n_output} outputs")
-    return images, labels
 
 
 def _check_in_place(result: np.ndarray, weights: np.ndarray) -> None:

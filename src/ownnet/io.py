@@ -7,7 +7,7 @@ stored under its own name; the metadata is a UTF-8 JSON document stored as a
 
 The metadata always holds::
 
-    {"format": "ownnet-model", "format_version": 1, "kind": "classic" | "mlp" | ...,
+    {"format": "ownnet-model", "format_version": 1, "kind": "classic" | "nn" | "neurons",
      "ownnet_version": "...", "config": {...}, ...}
 
 ``config`` is what the model class needs to rebuild itself; anything else
@@ -23,11 +23,11 @@ A model class takes part by providing::
 
 from __future__ import annotations
 
+import importlib
 import io as _io
 import json
 import os
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,22 +41,26 @@ FORMAT = "ownnet-model"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
 
-__all__ = ["ModelFileError", "load_arrays", "load_model", "save_arrays", "save_model"]
+__all__ = ["ModelFileError", "load", "load_arrays", "load_model", "save_arrays", "save_model"]
 
 
-def _kinds() -> dict[str, Callable[[], type]]:
-    # Imported lazily so that loading a classic model never imports the engine.
-    def classic() -> type:
-        from ownnet.classic import Network
+#: Model kinds: ``meta["kind"]`` -> ``"module:Class"`` of the class that reads it back
+#: (imported when a file of that kind is loaded, so that this module imports no model).
+KINDS = {
+    "classic": "ownnet.classic:Network",
+    "nn": "ownnet.network:Network",
+    "neurons": "ownnet.neurons:Network",
+}
 
-        return Network
 
-    def nn() -> type:
-        from ownnet.nn.network import Network
-
-        return Network
-
-    return {"classic": classic, "nn": nn}
+def model_class(kind: Any, path: str | os.PathLike[str] = "model") -> type:
+    """The class that reads model files of ``kind``."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ModelFileError(
+            f"{path}: unknown model kind {kind!r}; this ownnet reads {sorted(KINDS)}"
+        )
+    module, _, name = KINDS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def save_arrays(
@@ -130,20 +134,26 @@ def save_model(path: str | os.PathLike[str], model: Any, **info: Any) -> Path:
 
 
 def load_model(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
-    """Load a model file of any kind: returns ``(model, meta)``."""
+    """Load a model file of any kind: returns ``(model, meta)`` (``ownnet.load`` gives the
+    model alone, with ``model.meta``)."""
     arrays, meta = load_arrays(path)
-    kind = meta.get("kind")
-    kinds = _kinds()
-    if kind not in kinds:
-        raise ModelFileError(
-            f"{path}: unknown model kind {kind!r}; this ownnet reads {sorted(kinds)}"
-        )
-    cls = kinds[kind]()
+    cls = model_class(meta.get("kind"), path)
+    config = meta.get("config", {})
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{path}: expected a config object, found {type(config).__name__}")
     try:
-        model = cls.from_state(arrays, meta.get("config", {}))
+        model = cls.from_state(arrays, config)
     except (KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{path}: {kind} model arrays and config disagree: {exc}") from exc
+        raise ModelFileError(
+            f"{path}: {meta['kind']} model arrays and config disagree: {exc}"
+        ) from exc
+    model.meta = meta
     return model, meta
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """The model in a model file, of any kind, with its metadata as ``model.meta``."""
+    return load_model(path)[0]
 
 
 def _json_default(obj: Any) -> Any:

@@ -21,3 +21,16 @@ def idle_cores() -> int:
     except (AttributeError, OSError):  # Windows
         return count
     return max(1, min(count, int(count - load + 0.5)))
+
+
+#: the default BLAS threads of a training run: at most this many
+MAX_DEFAULT_THREADS = 2
+
+
+def default_threads() -> int:
+    """The BLAS threads a run uses unless told otherwise: the CPUs this process may use, at
+    most :data:`MAX_DEFAULT_THREADS`. It does not depend on the machine's load, so the
+    same command and seed give the same numbers whatever else runs (a different thread
+    count can change float32 rounding, and so the last digits)."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(count or 1, MAX_DEFAULT_THREADS))

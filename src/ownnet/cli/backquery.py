@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ownnet.cli.common import add_model_argument, load_model
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", metavar="MODEL", help="model file written by `ownnet train`")
+    add_model_argument(p)
     p.add_argument(
         "--out",
         default="backquery.png",
@@ -46,9 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ownnet.inspect.backquery import backquery_digits, backquery_figure
     from ownnet.inspect.grids import save_figure, save_grey_png
-    from ownnet.io import load_model
 
-    model, meta = load_model(args.model)
+    model = load_model(args.model)
     result = backquery_digits(model)
     out = Path(args.out)
     title = f"back query of {Path(args.model).name}"

@@ -13,6 +13,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ownnet.cli.common import int_range, nonneg_float, nonneg_int, positive_float, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -59,15 +61,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     u.add_argument("--image", metavar="FILE", help="conv --method maps: the input picture")
     u.add_argument("--data", metavar="DIR", help="folder with the MNIST files (for maps)")
     u.add_argument("--units", help="comma-separated unit numbers (default: the first --count)")
-    u.add_argument("--count", type=int, help="how many units (default: 100, or all outputs)")
-    u.add_argument("--out", default="units.png", metavar="FILE", help="PNG (units.png)")
-    u.add_argument("--steps", type=int, default=200, help="gradient-ascent steps (200)")
-    u.add_argument("--lr", type=float, default=0.05, help="step length per pixel (0.05)")
-    u.add_argument("--l2", type=float, default=0.1, help="L2 penalty weight (0.1)")
     u.add_argument(
-        "--blur", type=float, default=1.0, help="Gaussian the picture is made with (1.0; 0 = off)"
+        "--count", type=positive_int, help="how many units (default: 100, or all outputs)"
     )
-    u.add_argument("--seed", type=int, default=0, help="seed of the starting noise (0)")
+    u.add_argument("--out", default="units.png", metavar="FILE", help="PNG (units.png)")
+    u.add_argument(
+        "--steps", type=int_range(1, 100_000), default=200, help="gradient-ascent steps (200)"
+    )
+    u.add_argument("--lr", type=positive_float, default=0.05, help="step length per pixel (0.05)")
+    u.add_argument("--l2", type=nonneg_float, default=0.1, help="L2 penalty weight (0.1)")
+    u.add_argument(
+        "--blur",
+        type=nonneg_float,
+        default=1.0,
+        help="Gaussian the picture is made with (1.0; 0 = off)",
+    )
+    u.add_argument("--seed", type=nonneg_int, default=0, help="seed of the starting noise (0)")
     u.set_defaults(func=run_units)
 
     d = what.add_parser(
@@ -83,8 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     d.add_argument("model", metavar="MODEL", help="model file")
     d.add_argument("--out", default="damage", metavar="DIR", help="output folder (damage)")
-    d.add_argument("--seeds", type=int, default=3, help="random draws per level (3)")
-    d.add_argument("--samples", type=int, help="use only the first N test images")
+    d.add_argument("--seeds", type=int_range(1, 1000), default=3, help="random draws per level (3)")
+    d.add_argument("--samples", type=positive_int, help="use only the first N test images")
     d.add_argument("--data", metavar="DIR", help="folder with the MNIST files")
     d.set_defaults(func=run_damage)
 
@@ -99,8 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("directory", metavar="DIR", help="where to write the images")
-    s.add_argument("--count", type=int, default=20, help="how many (20)")
-    s.add_argument("--seed", type=int, default=0, help="seed (0)")
+    s.add_argument("--count", type=int_range(1, 100_000), default=20, help="how many (20)")
+    s.add_argument("--seed", type=nonneg_int, default=0, help="seed (0)")
     s.add_argument("--model", metavar="MODEL", help="read them with this model and score it")
     s.set_defaults(func=run_samples)
 
@@ -154,9 +163,15 @@ def run_units(args: argparse.Namespace) -> int:
         fig = weights_figure(model, units, title=f"{name}: layer 1 weights (red +, blue -)")
     else:
         result = maximize(
-            model, number, units, steps=args.steps, lr=args.lr, l2=args.l2, blur=args.blur,
+            model,
+            number,
+            units,
+            steps=args.steps,
+            lr=args.lr,
+            l2=args.l2,
+            blur=args.blur,
             seed=args.seed,
-        )  # fmt: skip
+        )
         what = "class" if is_output else "unit"
         title = f"{name}: layer {number}, pictures that maximise each {what}'s net input z"
         fig = maximize_figure(result, title=title, classes=is_output)
@@ -203,9 +218,15 @@ def _conv_units(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> i
         count = args.count if args.count is not None else conv.filters
         channels = choose_units(conv.filters, count, _units_list(args.units))
         result = fm.maximize_channels(
-            model, number, channels, steps=args.steps, lr=args.lr, l2=args.l2, blur=args.blur,
+            model,
+            number,
+            channels,
+            steps=args.steps,
+            lr=args.lr,
+            l2=args.l2,
+            blur=args.blur,
             seed=args.seed,
-        )  # fmt: skip
+        )
         title = f"{name}: conv{number}, pictures that maximise each channel's mean net input"
         fig = maximize_figure(result, title=title)
         for c, z0, z in zip(result.units, result.start_net_input, result.net_input, strict=True):

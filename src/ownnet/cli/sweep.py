@@ -32,8 +32,8 @@ numbers: serial (default), --workers N local processes, or Dask with
 
 
 def _epilog() -> str:
+    from ownnet.experiments.params import PARAMS
     from ownnet.experiments.presets import PRESETS
-    from ownnet.experiments.runs import PARAMS
     from ownnet.experiments.summary import format_value
 
     lines = ["presets:"]
@@ -180,7 +180,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ownnet.experiments.executors import make_executor
-    from ownnet.experiments.runs import PARAMS, canonical
+    from ownnet.experiments.params import PARAMS, canonical
     from ownnet.experiments.store import DEFAULT_DB, Store
     from ownnet.experiments.summary import format_table, format_value, summarize
     from ownnet.experiments.sweep import pending, plan_runs, run_sweep

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ownnet.cli.common import add_data_options, add_model_argument, load_data, load_model
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -16,13 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", metavar="MODEL", help="model file written by `ownnet train`")
-    p.add_argument("--data", metavar="DIR", help="folder with the MNIST files")
-    p.add_argument(
-        "--name",
-        choices=["mnist", "fashion-mnist"],
-        help="dataset (default: the one the model was trained on)",
-    )
+    add_model_argument(p)
+    add_data_options(p, name_default=None)
     p.add_argument(
         "--report",
         metavar="DIR",
@@ -35,12 +32,11 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ownnet.confusion import confusion_matrix, format_confusion, per_class_accuracy
-    from ownnet.data.mnist import load_mnist
-    from ownnet.io import load_model
 
-    model, meta = load_model(args.model)
+    model = load_model(args.model)
+    meta = model.meta
     name = args.name or meta.get("dataset", {}).get("name", "mnist")
-    test = load_mnist(args.data, name).test
+    test = load_data(args.data, name).test
     predicted = model.predict(test.images)
     labels = np.asarray(test.labels)
     matrix = confusion_matrix(labels, predicted)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ownnet.atomic import atomic_write_bytes
 from ownnet.errors import OwnnetError
-from ownnet.experiments.runs import PARAMS
+from ownnet.experiments.params import PARAMS
 from ownnet.experiments.summary import RunLike, Stats, format_value, sort_key, varying
 
 LABELS = {

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ownnet.errors import OwnnetError
-from ownnet.experiments.runs import RunResult, complete
+from ownnet.experiments.params import complete
+from ownnet.experiments.runs import RunResult
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = "ownnet-sweeps.db"

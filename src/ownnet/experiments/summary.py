@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ownnet.errors import OwnnetError
-from ownnet.experiments.runs import PARAMS, canonical, split_setting
+from ownnet.experiments.params import PARAMS, canonical, split_setting
 
 
 class RunLike(Protocol):

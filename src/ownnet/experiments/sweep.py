@@ -17,14 +17,8 @@ from typing import Any
 
 from ownnet.errors import OwnnetError
 from ownnet.experiments.executors import Executor
-from ownnet.experiments.runs import (
-    PARAMS,
-    RunSpec,
-    canonical,
-    data_checksums,
-    make_config,
-    split_setting,
-)
+from ownnet.experiments.params import PARAMS, canonical, make_config, split_setting
+from ownnet.experiments.runs import RunSpec, data_checksums
 from ownnet.experiments.store import Store
 
 

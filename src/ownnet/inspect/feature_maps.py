@@ -90,9 +90,13 @@ def _linear_twin(model: Any, pos: int) -> Any:
 
     conv = model.layers[pos]
     twin = Conv2D(
-        conv.filters, conv.kernel_size, stride=conv.stride, padding=conv.padding,
-        use_bias=conv.use_bias, init=conv.init,
-    )  # fmt: skip
+        conv.filters,
+        conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        use_bias=conv.use_bias,
+        init=conv.init,
+    )
     twin.build(conv.input_shape, model.dtype, np.random.default_rng(0))
     twin.params = conv.params
     return twin

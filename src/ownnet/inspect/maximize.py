@@ -63,7 +63,7 @@ class Maximized:
 @contextlib.contextmanager
 def _true_gradients(net: Any) -> Iterator[None]:
     """Make every Dense layer pass back true gradients (not the book's errors) for a while."""
-    from ownnet.nn.layers import Dense
+    from ownnet.nn.dense import Dense
 
     saved = [(layer, layer.book_errors) for layer in net.layers if isinstance(layer, Dense)]
     try:
@@ -155,7 +155,7 @@ class UnitProbe:
             pos = self.info.position
             grad = np.zeros((len(x), self.n_units), self.net.dtype)
             grad[np.arange(len(x)), units] = 1.0
-            g = self.net.layers[pos].backward(grad, True, activation_done=True)
+            g = self.net.layers[pos].backward_delta(grad, True)
             for layer in reversed(self.net.layers[:pos]):
                 g = layer.backward(g, True)
         g = np.asarray(g, dtype=np.float64).reshape(len(x), -1) * self._a

@@ -42,9 +42,14 @@ def confusion_figure(matrix: np.ndarray, title: str | None = None) -> Any:
             if matrix[i, j]:
                 dark = share[i, j] > 0.5
                 ax.text(
-                    j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7,
+                    j,
+                    i,
+                    str(int(matrix[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
                     color="white" if dark else "black",
-                )  # fmt: skip
+                )
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xlabel("network's answer")
@@ -80,7 +85,7 @@ def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str
     """Write ``confusion.png``, ``mistakes.png`` and ``mistakes.csv`` into ``directory``.
 
     Args:
-        model: any model with ``outputs(uint8 images) -> (n, 10)``.
+        model: any model with ``predict_proba(images) -> (n, 10)`` and ``proba_meaning``.
         test_dataset: uint8 ``images (n, 28, 28)`` and ``labels (n,)``.
         directory: created if missing.
 

@@ -25,8 +25,9 @@ import numpy as np
 
 from ownnet.nn.batchnorm import BatchNorm
 from ownnet.nn.conv import Conv2D
+from ownnet.nn.dense import Dense
 from ownnet.nn.flatten import Flatten
-from ownnet.nn.layers import Dense, Dropout, Layer
+from ownnet.nn.layers import Dropout, Layer
 from ownnet.nn.pooling import MaxPool2D
 
 #: the default architecture's settings
@@ -77,8 +78,6 @@ def cnn_layers(
 def multiply_adds(net: Any) -> int:
     """Multiply-adds of one sample's forward pass through the Conv2D and Dense layers
     (training costs about three times as many: forward, input and weight gradients)."""
-    from ownnet.nn.layers import Dense
-
     total = 0
     for layer in net.layers:
         if isinstance(layer, Conv2D):

@@ -1,4 +1,5 @@
-"""Layers: ``Dense``, ``Dropout``, ``PReLU``, ``Activation``.
+"""The Layer protocol every layer keeps, and the small layers: ``Dropout``, ``PReLU``,
+``Activation`` (``Dense`` has a file of its own, :mod:`ownnet.nn.dense`).
 
 The interface every layer keeps (convolution layers slot in the same way)::
 
@@ -46,7 +47,13 @@ def register_layer(cls: type[Layer]) -> type[Layer]:
 
 #: modules that register more layer types; imported when a spec names a type not yet known
 #: (so that loading a model file finds them)
-LAYER_MODULES = ("ownnet.nn.conv", "ownnet.nn.pooling", "ownnet.nn.flatten", "ownnet.nn.batchnorm")
+LAYER_MODULES = (
+    "ownnet.nn.dense",
+    "ownnet.nn.conv",
+    "ownnet.nn.pooling",
+    "ownnet.nn.flatten",
+    "ownnet.nn.batchnorm",
+)
 
 
 def layer_from_spec(spec: dict[str, Any]) -> Layer:
@@ -75,6 +82,9 @@ class Layer:
         self.output_shape: tuple[int, ...] | None = None
         self.dtype: np.dtype = np.dtype(np.float32)
         self._buffers: dict[str, np.ndarray] = {}
+        #: when set (a model file being read), the weight shape ``build`` must find, checked
+        #: before anything is allocated: a file cannot make a layer larger than it holds
+        self.expected_shapes: dict[str, tuple[int, ...]] | None = None
 
     # -- life cycle ------------------------------------------------------------------------
     def build(
@@ -92,6 +102,11 @@ class Layer:
     ) -> None:
         """``params``: weights ``W`` of ``shape`` drawn by the initialiser ``init`` and, with
         ``bias``, zeros ``b (shape[-1],)``; ``grads``: zeros of the same shapes."""
+        if self.expected_shapes is not None and self.expected_shapes.get("W") != tuple(shape):
+            raise ValueError(
+                f"{type(self).__name__} weights W would have shape {tuple(shape)}, "
+                f"the file holds {self.expected_shapes.get('W')}"
+            )
         self.params = {"W": get_initializer(init)(rng, shape, self.dtype)}
         if bias:
             self.params["b"] = np.zeros(shape[-1], self.dtype)
@@ -171,126 +186,6 @@ def kept_rows(
         arr = np.empty((n, *tail), dtype)
         buffers[key] = arr
     return arr[:n]
-
-
-@register_layer
-class Dense(Layer):
-    """Fully connected: ``y = f(x @ W + b)``, ``W (n_in, units)``, ``b (units,)``.
-
-    Args:
-        units: outputs.
-        activation: name or spec of an activation (``None``: linear).
-        use_bias: add ``b``.
-        init: initialiser name for ``W`` (``b`` starts at zero).
-        book_errors: pass back ``grad @ W.T`` (the book's hidden errors: the
-            output error split by the weights) instead of the gradient
-            ``(grad * f'(z)) @ W.T``.
-    """
-
-    decay = ("W",)
-
-    def __init__(
-        self,
-        units: int,
-        activation: str | dict[str, Any] | acts.Activation | None = None,
-        *,
-        use_bias: bool = True,
-        init: str = "glorot",
-        book_errors: bool = False,
-    ) -> None:
-        super().__init__()
-        if int(units) < 1:
-            raise ValueError(f"Dense units must be at least 1, found {units}")
-        self.units = int(units)
-        self.activation = acts.get_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.init = init
-        get_initializer(init)  # fail early on a bad name
-        self.book_errors = bool(book_errors)
-        self._x: np.ndarray | None = None
-        self._y: np.ndarray | None = None
-        self._columns: np.ndarray | None = None
-
-    def build(
-        self, input_shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator
-    ) -> tuple[int, ...]:
-        if len(input_shape) != 1:
-            raise ValueError(f"Dense needs flat inputs (n_in,), found {tuple(input_shape)}")
-        super().build(input_shape, dtype, rng)
-        n_in = self.input_shape[0]
-        self._init_weights(rng, (n_in, self.units), self.init, self.use_bias)
-        self.output_shape = (self.units,)
-        return self.output_shape
-
-    @property
-    def W(self) -> np.ndarray:
-        return self.params["W"]
-
-    @property
-    def b(self) -> np.ndarray | None:
-        return self.params.get("b")
-
-    def forward(
-        self, x: np.ndarray, training: bool = False, columns: np.ndarray | None = None
-    ) -> np.ndarray:
-        """``f(x @ W + b)`` for ``x (batch, n_in)``.
-
-        ``columns``: ``x`` holds only these input columns (indices into ``n_in``);
-        the others are zero. The network passes the pixels that are nonzero
-        somewhere in the batch, which skips about a third of the first layer's
-        multiply-adds on MNIST and gives the same result.
-        """
-        n = len(x)
-        z = self._buffer("z", n, (self.units,))
-        w = self.params["W"]
-        if columns is not None:
-            wc = self._buffer("Wc", len(columns), (self.units,))
-            w.take(columns, axis=0, out=wc, mode="clip")  # "raise" would buffer
-            w = wc
-        np.matmul(x, w, out=z)
-        if self.use_bias:
-            z += self.params["b"]
-        act = self.activation
-        y = act.forward(z, z if act.in_place else self._buffer("y", n, (self.units,)))
-        self._x, self._z, self._y, self._columns = x, z, y, columns
-        return y
-
-    def backward(
-        self, grad: np.ndarray, need_input_grad: bool = True, activation_done: bool = False
-    ) -> np.ndarray | None:
-        """``grad (batch, units)`` is ``dL/dy``, or ``dL/dz`` when ``activation_done``."""
-        x, y, cols = self._x, self._y, self._columns
-        if x is None:
-            raise RuntimeError("Dense.backward called before forward")
-        w = self.params["W"]
-        gx = None
-        if need_input_grad:
-            if cols is not None:
-                raise RuntimeError("no input gradient for column-compacted inputs")
-            gx = self._buffer("gx", len(x), self.input_shape)
-            if self.book_errors:  # before grad becomes the delta
-                np.matmul(grad, w.T, out=gx)
-        delta = grad if activation_done else self.activation.backward(grad, y, grad)
-        if cols is None:
-            np.matmul(x.T, delta, out=self.grads["W"])
-        else:
-            dwc = self._buffer("dWc", len(cols), (self.units,))
-            np.matmul(x.T, delta, out=dwc)
-            dw = self.grads["W"]
-            dw.fill(0)
-            dw[cols] = dwc
-        if self.use_bias:
-            delta.sum(axis=0, out=self.grads["b"])
-        if gx is not None and not self.book_errors:
-            np.matmul(delta, w.T, out=gx)
-        return gx
-
-    def config(self) -> dict[str, Any]:
-        cfg: dict[str, Any] = {"units": self.units, "activation": self.activation.spec()}
-        cfg.update(use_bias=self.use_bias, init=self.init)
-        if self.book_errors:
-            cfg["book_errors"] = True
-        return cfg
 
 
 @register_layer

@@ -1,80 +1,65 @@
-"""The matrix engine's network: a stack of layers trained on minibatches.
+"""The matrix engine's network: a stack of layers, forward and backward.
 
 ::
 
-    from ownnet.nn import Network, Dense, Dropout, RMSprop
+    from ownnet.nn import Network, Dense, Dropout
     net = Network([Dense(512, "relu"), Dropout(0.2), Dense(512, "relu"), Dropout(0.2),
-                   Dense(10, "softmax")], loss="cross_entropy", seed=0)
-    history = net.fit(splits.train, epochs=20, batch_size=128, optimizer=RMSprop(0.001),
-                      validation_data=splits.test)
-    net.evaluate(splits.test)
+                   Dense(10, "softmax")], loss="cross_entropy", optimizer="rmsprop", seed=0)
+    history = net.fit(x_train, y_train, epochs=20, validation_data=(x_test, y_test))
+    loss, accuracy = net.evaluate(x_test, y_test)
 
-Data come in as uint8 images and are scaled at the model's edge, one batch at
-a time, straight into a kept float buffer (``input_scale``: ``"unit"`` is
-``x / 255``, ``"book"`` the book's ``x / 255 * 0.99 + 0.01``). Targets are
-one-hot (``targets="onehot"``) or the book's 0.01/0.99 (``"book"``).
+Images come in as uint8 pixels (or floats 0..1) and are scaled at the network's edge, a
+batch at a time, straight into a kept float buffer (``input_scale``: ``"unit"`` is
+``x / 255``, ``"book"`` the book's ``x / 255 * 0.99 + 0.01``, :mod:`ownnet.book`).
+Targets are one-hot (``targets="onehot"``) or the book's 0.01/0.99 (``"book"``).
 
-:meth:`Network.book` sets up the book's network (sigmoid, quadratic cost, no
-bias, the book's error split, float64); trained with ``batch_size=1`` and
-``SGD(lr)`` it ends with the same weights as :class:`ownnet.classic.Network`
-(:meth:`Network.from_classic` and :meth:`Network.to_classic` convert).
+This file is the stack: :meth:`Network.forward` runs each layer in turn,
+:meth:`Network.backward` runs them backwards from the loss (the output layer's part is
+:meth:`ownnet.nn.dense.Dense.backward_loss`). Training is :mod:`ownnet.nn.fit`; the
+ready-made stacks (:meth:`Network.mlp`, :meth:`Network.cnn`, :meth:`Network.book`) are
+:mod:`ownnet.nn.models`.
 """
 
 from __future__ import annotations
 
-import math
-import sys
-import time
-from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from ownnet.book import PIXEL_OFFSET, PIXEL_RANGE, TARGET_OFF, TARGET_ON
 from ownnet.classifier import Classifier
-from ownnet.errors import OwnnetError
-from ownnet.history import History
-from ownnet.nn.callbacks import Callback, FitState
-from ownnet.nn.cnn import DEFAULTS as CNN_DEFAULTS
-from ownnet.nn.cnn import cnn_layers
-from ownnet.nn.layers import Dense, Dropout, Layer, kept_rows, layer_from_spec
+from ownnet.nn import models
+from ownnet.nn.dense import Dense
+from ownnet.nn.fit import Training
+from ownnet.nn.layers import Layer, kept_rows, layer_from_spec
 from ownnet.nn.losses import Loss, get_loss
-from ownnet.nn.optimizers import SGD, Optimizer, Param, get_optimizer
-from ownnet.nn.progress import ProgressBar
-from ownnet.nn.schedules import Schedule, get_schedule
+from ownnet.nn.optimizers import Optimizer, Param, get_optimizer
+from ownnet.training import History
 
-#: ``input_scale`` name -> (a, b): pixel p becomes ``a * p + b``.
-INPUT_SCALES = {"unit": (1.0 / 255.0, 0.0), "book": (0.99 / 255.0, 0.01)}
+#: ``input_scale`` name -> (range, offset): a pixel ``x`` in 0..1 becomes ``range * x + offset``
+INPUT_SCALES = {"unit": (1.0, 0.0), "book": (PIXEL_RANGE, PIXEL_OFFSET)}
 #: ``targets`` name -> (off, on) values.
-TARGETS = {"onehot": (0.0, 1.0), "book": (0.01, 0.99)}
-#: images per chunk when predicting or evaluating
-EVAL_CHUNK = 2048
-#: the same for networks on images (conv layers keep much larger buffers per image)
-IMAGE_EVAL_CHUNK = 256
-#: the first Dense layer skips all-zero pixel columns when at most this fraction is left
-COMPACT_MAX_FRACTION = 0.9
+TARGETS = {"onehot": (0.0, 1.0), "book": (TARGET_OFF, TARGET_ON)}
+#: images per chunk when predicting or evaluating (conv layers keep larger buffers per image)
+EVAL_CHUNK, IMAGE_EVAL_CHUNK = 2048, 256
 
 
-class TrainingDiverged(OwnnetError):
-    """The loss became NaN or infinite."""
-
-
-def _spec(obj: Any) -> Any:
-    """``obj.spec()`` where it has one (JSON for checkpoints), else its ``repr``."""
-    spec = getattr(obj, "spec", None)
-    return spec() if callable(spec) else repr(obj)
-
-
-class Network(Classifier):
+class Network(Training, Classifier):
     """A stack of layers.
 
     Args:
         layers: unbuilt layers, or layer specs (dicts), first to last.
         input_shape: per-sample input shape: ``(784,)``, or images ``(1, 28, 28)`` for
-            conv layers (the uint8 pixels are reshaped to it).
+            conv layers (the pixels are reshaped to it).
         loss: ``"cross_entropy"`` or ``"quadratic"`` (or a :class:`Loss`).
         input_scale: ``"unit"`` (``x / 255``) or ``"book"`` (``x / 255 * 0.99 + 0.01``).
         targets: ``"onehot"`` or ``"book"`` (0.01 and 0.99).
         dtype: ``"float32"`` (default) or ``"float64"``.
+        optimizer: what ``fit`` trains with unless told otherwise: a name, a spec
+            (``{"name": "sgd", "lr": 0.1}``) or an optimizer (default RMSprop, lr 0.001,
+            as the Keras MNIST example).
+        batch_size: ``fit``'s batch size unless told otherwise (32, as Keras).
         seed: seed or generator for the initial weights.
     """
 
@@ -89,6 +74,8 @@ class Network(Classifier):
         input_scale: str = "unit",
         targets: str = "onehot",
         dtype: str | np.dtype | type = "float32",
+        optimizer: str | dict[str, Any] | Optimizer = "rmsprop",
+        batch_size: int = 32,
         seed: int | np.random.Generator | None = 0,
     ) -> None:
         if not layers:
@@ -99,6 +86,12 @@ class Network(Classifier):
             )
         if targets not in TARGETS:
             raise ValueError(f"targets must be one of {sorted(TARGETS)}, found {targets!r}")
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or (batch_size < 1)
+        ):
+            raise ValueError(f"batch_size must be a whole number >= 1, found {batch_size!r}")
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, found {self.dtype}")
@@ -109,6 +102,8 @@ class Network(Classifier):
         self.loss = get_loss(loss)
         self.input_scale = input_scale
         self.targets = targets
+        self.optimizer = get_optimizer(optimizer)
+        self.batch_size = int(batch_size)
         rng = np.random.default_rng(seed)
         shape = self.input_shape
         for layer in self.layers:
@@ -120,6 +115,7 @@ class Network(Classifier):
         self.n_pixels = int(np.prod(self.input_shape))
         a, b = INPUT_SCALES[input_scale]
         self._scale_a, self._scale_b = self.dtype.type(a), self.dtype.type(b)
+        self._scale_a8 = self.dtype.type(a / 255.0)
         off, on = TARGETS[targets]
         self._target_table = np.full((self.n_outputs, self.n_outputs), off, self.dtype)
         np.fill_diagonal(self._target_table, on)
@@ -136,139 +132,37 @@ class Network(Classifier):
         #: images per chunk in outputs, predict and evaluate
         self.eval_chunk = EVAL_CHUNK if len(self.input_shape) == 1 else IMAGE_EVAL_CHUNK
         self._buffers: dict[str, np.ndarray] = {}
-        self.optimizer: Optimizer | None = None
+        self.history = History()
+        self.meta: dict[str, Any] = {}
 
-    # -- ready-made networks ------------------------------------------------------------------
+    # -- ready-made networks (ownnet.nn.models) -------------------------------------------
     @classmethod
-    def mlp(
-        cls,
-        hidden: Sequence[int] = (512, 512),
-        *,
-        activation: str = "relu",
-        dropout: float = 0.2,
-        n_input: int = 784,
-        n_output: int = 10,
-        output: str = "softmax",
-        loss: str = "cross_entropy",
-        init: str | None = None,
-        **options: Any,
-    ) -> Network:
-        """Dense layers of sizes ``hidden`` with ``activation`` (a ``"prelu"`` activation adds
-        a PReLU layer), each followed by ``Dropout(dropout)``, then ``Dense(n_output,
-        output)``. ``init`` defaults to Glorot, as Keras' Dense layers (the defaults
-        here are the Keras MNIST MLP example's)."""
-        from ownnet.nn.layers import PReLU
-
-        if init is None:
-            init = "glorot"
-        layers: list[Layer] = []
-        for units in hidden:
-            if activation == "prelu":
-                layers += [Dense(units, None, init=init), PReLU()]
-            else:
-                layers.append(Dense(units, activation, init=init))
-            if dropout:
-                layers.append(Dropout(dropout))
-        layers.append(Dense(n_output, output, init="glorot"))
-        return cls(layers, input_shape=(n_input,), loss=loss, **options)
+    def mlp(cls, hidden: Sequence[int] = (512, 512), **options: Any) -> Network:
+        """The Keras MNIST MLP and its relatives: :func:`ownnet.nn.models.mlp`."""
+        return models.mlp(cls, hidden, **options)
 
     @classmethod
-    def cnn(
-        cls,
-        filters: Sequence[int] = CNN_DEFAULTS["filters"],
-        *,
-        kernel_size: int = CNN_DEFAULTS["kernel_size"],
-        dense: int | Sequence[int] | None = CNN_DEFAULTS["dense"],
-        dropout: float = CNN_DEFAULTS["dropout"],
-        batchnorm: bool = CNN_DEFAULTS["batchnorm"],
-        n_output: int = 10,
-        output: str = "softmax",
-        **options: Any,
-    ) -> Network:
-        """The default convolutional network on ``(1, 28, 28)`` images (:mod:`ownnet.nn.cnn`):
-        per entry of ``filters`` a ``same`` convolution with relu and a 2x2 max pool,
-        then ``Dense(dense, relu)`` (one per entry if a sequence) each with
-        ``Dropout(dropout)``, and ``Dense(n_output, output)``; ``batchnorm`` puts a
-        :class:`~ownnet.nn.batchnorm.BatchNorm` before each conv relu. The defaults are
-        :data:`ownnet.nn.cnn.DEFAULTS` (32 and 64 3x3 filters, dense 128, dropout 0.5)."""
-        layers = cnn_layers(
-            filters, kernel_size=kernel_size, dense=dense, dropout=dropout,
-            batchnorm=batchnorm, n_output=n_output, output=output,
-        )  # fmt: skip
-        return cls(layers, input_shape=(1, 28, 28), **options)
+    def cnn(cls, filters: Sequence[int] | None = None, **options: Any) -> Network:
+        """The default convolutional network: :func:`ownnet.nn.models.cnn`."""
+        return models.cnn(cls, filters, **options)
 
     @classmethod
     def book(
-        cls,
-        n_input: int = 784,
-        n_hidden: int = 200,
-        n_output: int = 10,
-        *,
-        bias: bool = False,
-        seed: int | np.random.Generator | None = 0,
+        cls, n_input: int = 784, n_hidden: int = 200, n_output: int = 10, **options: Any
     ) -> Network:
-        """The book's network: sigmoid layers, quadratic cost, ``N(0, 1/sqrt(n_in))``
-        weights, the book's input scaling and targets, and its hidden errors
-        (``who.T @ e``), in float64. Train with ``SGD(lr)`` and ``batch_size=1``."""
-        layers = [
-            Dense(n_hidden, "sigmoid", use_bias=bias, init="normal", book_errors=True),
-            Dense(n_output, "sigmoid", use_bias=bias, init="normal", book_errors=True),
-        ]
-        return cls(
-            layers,
-            input_shape=(n_input,),
-            loss="quadratic",
-            input_scale="book",
-            targets="book",
-            dtype="float64",
-            seed=seed,
-        )
+        """The book's network in the matrix engine: :func:`ownnet.nn.models.book`."""
+        return models.book(cls, n_input, n_hidden, n_output, **options)
 
-    @classmethod
-    def from_classic(cls, classic_net: Any) -> Network:
-        """The same network as a :class:`ownnet.classic.Network`: weights transposed to
-        ``(n_in, n_out)``, bias nodes become biases. Only the book's error split
-        (``"transpose"``) has an equivalent here."""
-        if classic_net.error_split != "transpose":
-            raise ValueError(
-                f"only the book's error split 'transpose' maps to the matrix engine, "
-                f"found {classic_net.error_split!r}"
-            )
-        n_in, n_hid, n_out = classic_net.sizes
-        net = cls.book(n_in, n_hid, n_out, bias=classic_net.bias)
-        for layer, w in zip(net.layers, (classic_net.wih, classic_net.who), strict=True):
-            if classic_net.bias:
-                layer.params["W"][...] = w[:, :-1].T
-                layer.params["b"][...] = w[:, -1]
-            else:
-                layer.params["W"][...] = w.T
-        return net
+    # -- description -----------------------------------------------------------------------
+    @property
+    def n_classes(self) -> int:  # type: ignore[override]
+        return self.n_outputs
 
-    def to_classic(self, lr: float = 0.1) -> Any:
-        """This network as a :class:`ownnet.classic.Network` (two sigmoid Dense layers)."""
-        from ownnet.classic import Network as Classic
+    @property
+    def output_activation(self) -> str:  # type: ignore[override]
+        last = self.layers[-1]
+        return last.activation.name if isinstance(last, Dense) else "linear"
 
-        dense = [x for x in self.layers if isinstance(x, Dense)]
-        if (
-            len(self.layers) != 2
-            or len(dense) != 2
-            or any(d.activation.name != "sigmoid" for d in dense)
-            or dense[0].use_bias != dense[1].use_bias
-        ):
-            raise ValueError(
-                "only a network of two sigmoid Dense layers (both with or both without bias) "
-                f"converts to the classic network, found {[x.spec() for x in self.layers]}"
-            )
-        bias = dense[0].use_bias
-        net = Classic(self.n_pixels, dense[0].units, dense[1].units, lr, bias=bias, seed=0)
-        for name, layer in zip(("wih", "who"), dense, strict=True):
-            w = layer.params["W"].T.astype(np.float64)
-            if bias:
-                w = np.hstack([w, layer.params["b"].astype(np.float64)[:, None]])
-            setattr(net, name, np.ascontiguousarray(w))
-        return net
-
-    # -- description -----------------------------------------------------------------------------
     @property
     def n_params(self) -> int:
         return sum(layer.n_params for layer in self.layers)
@@ -282,13 +176,13 @@ class Network(Classifier):
         lines = [f"input {self.input_shape}, scale {self.input_scale!r}, dtype {self.dtype}"]
         for i, layer in enumerate(self.layers):
             lines.append(f"  {i}: {layer!r} -> {layer.output_shape}, {layer.n_params} params")
-        lines.append(f"loss {self.loss.name}, {self.n_params} parameters")
+        lines.append(f"loss {self.loss.name}, {self.n_params} parameters, {self.optimizer!r}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"Network({[layer.spec() for layer in self.layers]}, loss={self.loss.name!r})"
 
-    # -- forward and backward --------------------------------------------------------------------
+    # -- buffers ---------------------------------------------------------------------------
     def _buffer(self, key: str, n: int, tail: tuple[int, ...], dtype: Any = None) -> np.ndarray:
         return kept_rows(self._buffers, key, n, tail, self.dtype if dtype is None else dtype)
 
@@ -303,11 +197,13 @@ class Network(Classifier):
             self._buffers[key] = arr
         return arr[:size].reshape(shape)
 
+    # -- forward and backward --------------------------------------------------------------
     def scale(self, pixels: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """uint8 pixels ``(n, ...)`` -> network inputs of the same shape, in ``dtype``."""
+        """Pixels ``(n, ...)`` (uint8 0..255 or floats 0..1) → network inputs of the same
+        shape, in ``dtype``."""
         if out is None:
             out = np.empty(pixels.shape, self.dtype)
-        np.multiply(pixels, self._scale_a, out=out)
+        np.multiply(pixels, self._scale_a8 if pixels.dtype == np.uint8 else self._scale_a, out=out)
         if self._scale_b:
             out += self._scale_b
         return out
@@ -319,43 +215,21 @@ class Network(Classifier):
             x = layer.forward(x, training)
         return x
 
-    def _forward_pixels(self, x8: np.ndarray, training: bool) -> np.ndarray:
-        """Forward for uint8 pixels ``(n, n_pixels)``."""
-        n = len(x8)
-        first = self.layers[0]
-        if (
-            training
-            and self.compact_inputs
-            and isinstance(first, Dense)
-            and self._scale_b == 0
-            and len(self.input_shape) == 1
-        ):
-            cols = x8.any(axis=0).nonzero()[0]
-            if len(cols) <= COMPACT_MAX_FRACTION * self.n_pixels:
-                shape = (n, len(cols))
-                xc8 = self._flat_buffer("xc8", shape, np.uint8)
-                x8.take(cols, axis=1, out=xc8, mode="clip")
-                xf = self.scale(xc8, self._flat_buffer("xc", shape))
-                out = first.forward(xf, training, columns=cols)
-                for layer in self.layers[1:]:
-                    out = layer.forward(out, training)
-                return out
-        xf = self.scale(x8, self._buffer("x", n, (self.n_pixels,)))
-        return self.forward(xf.reshape((n, *self.input_shape)), training)
-
-    def _backward(self, outputs: np.ndarray, targets: np.ndarray, input_grad: bool = False) -> Any:
-        """Gradients of the loss into every layer's ``grads``; returns ``dL/dx`` if
-        ``input_grad``."""
+    def backward(
+        self, outputs: np.ndarray, targets: np.ndarray, input_grad: bool = False
+    ) -> np.ndarray | None:
+        """After :meth:`forward` gave ``outputs (n, k)``: the gradients of the loss against
+        ``targets (n, k)`` into every layer's ``grads``, last layer first; returns ``dL/dx``
+        if ``input_grad``."""
         last = self.layers[-1]
-        delta = self._buffer("delta", len(outputs), outputs.shape[1:])
-        if isinstance(last, Dense) and not last.book_errors:
-            self.loss.delta(outputs, targets, last.activation, delta)
-            grad = last.backward(delta, input_grad or self._needs_input_grad[-1], True)
+        need = [input_grad or flag for flag in self._needs_input_grad]
+        if isinstance(last, Dense):
+            grad = last.backward_loss(self.loss, targets, need[-1])
         else:
-            self.loss.grad(outputs, targets, delta)
-            grad = last.backward(delta, input_grad or self._needs_input_grad[-1])
+            delta = self._buffer("delta", len(outputs), outputs.shape[1:])
+            grad = last.backward(self.loss.grad(outputs, targets, delta), need[-1])
         for i in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[i].backward(grad, input_grad or self._needs_input_grad[i])
+            grad = self.layers[i].backward(grad, need[i])
         return grad
 
     def _logits(self) -> np.ndarray | None:
@@ -373,7 +247,7 @@ class Network(Classifier):
         uses a faster path.)"""
         out = self.forward(x, training)
         loss = self.loss.fn(out, targets, self._logits())
-        grad = self._backward(out, targets, input_grad=True)
+        grad = self.backward(out, targets, input_grad=True)
         return loss, np.array(grad)
 
     def penalty(self, weight_decay: float) -> float:
@@ -383,242 +257,28 @@ class Network(Classifier):
         total = sum(float(np.vdot(p.value, p.value)) for p in self._params if p.decay)
         return 0.5 * weight_decay * total
 
-    def _train_batch(
-        self,
-        images: np.ndarray,
-        labels: np.ndarray,
-        idx: np.ndarray,
-        optimizer: Optimizer,
-    ) -> tuple[float, int]:
-        """One step on ``images[idx]``; returns (mean loss, correct count)."""
-        n = len(idx)
-        x8 = self._buffer("x8", n, (self.n_pixels,), np.uint8)
-        images.take(idx, axis=0, out=x8, mode="clip")  # "raise" would buffer
-        lab = self._buffer("labels", n, (), np.intp)
-        labels.take(idx, out=lab, mode="clip")
-        out = self._forward_pixels(x8, True)
-        y = self._buffer("targets", n, (self.n_outputs,))
-        self._target_table.take(lab, axis=0, out=y, mode="clip")
-        loss = self.loss.fn(out, y, self._logits())
-        correct = int(np.count_nonzero(out.argmax(axis=1) == lab))
-        self._backward(out, y)
-        optimizer.step(self._params)
-        return loss, correct
+    # -- answers (ownnet.classifier) -------------------------------------------------------
+    def _forward_pixels(self, flat: np.ndarray, training: bool = False) -> np.ndarray:
+        """Forward for flat pixels ``(n, n_pixels)``, uint8 or floats 0..1."""
+        n = len(flat)
+        xf = self.scale(flat, self._buffer("x", n, (self.n_pixels,)))
+        return self.forward(xf.reshape((n, *self.input_shape)), training)
 
-    # -- training --------------------------------------------------------------------------------
-    def fit(
-        self,
-        train: Any,
-        epochs: int = 1,
-        *,
-        batch_size: int = 32,
-        optimizer: str | dict[str, Any] | Optimizer | None = None,
-        schedule: str | dict[str, Any] | Schedule | None = None,
-        validation_split: float = 0.0,
-        validation_data: Any = None,
-        shuffle: bool = True,
-        rng: int | np.random.Generator | None = None,
-        callbacks: Sequence[Callback] = (),
-        verbose: int = 1,
-        stream: TextIO | None = None,
-        initial_epoch: int = 0,
-        history: History | None = None,
-        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-    ) -> History:
-        """Train on minibatches.
-
-        Args:
-            train: a dataset: uint8 ``images (n, 28, 28)`` or ``(n, 784)``, ``labels (n,)``.
-            epochs: train until this many epochs are done (counting ``initial_epoch``).
-            batch_size: samples per step (the last batch of an epoch may be smaller).
-            optimizer: an :class:`Optimizer`, a name or spec (default ``SGD(0.01)``).
-            schedule: learning rate per epoch (sets ``optimizer.lr`` before each epoch).
-            validation_split: hold out this last fraction of ``train`` (as Keras does).
-            validation_data: or measure on this dataset after each epoch.
-            shuffle: new order every epoch from ``rng``.
-            rng: seed or generator for shuffling and dropout.
-            callbacks: :class:`~ownnet.nn.callbacks.EarlyStopping`,
-                :class:`~ownnet.nn.callbacks.Checkpoint`, ...
-            verbose: 0 silent, 1 Keras-style progress line per epoch.
-            stream: where progress goes (stdout).
-            initial_epoch, history: continue a run (see :mod:`ownnet.nn.checkpoint`).
-            augment: called before each epoch as ``augment(images, rng)`` with the uint8
-                training images ``(n, n_pixels)`` and the generator of ``rng``; the epoch
-                trains on the images it returns (e.g.
-                :class:`~ownnet.nn.augmentation.RandomTransform`: new random rotations
-                and shifts every epoch).
-
-        Returns:
-            :class:`History` with ``loss`` (the mean over the epoch's batches, as
-            Keras reports it, plus the L2 penalty at the end of the epoch when the
-            optimiser has weight decay), ``accuracy`` (also over the batches), ``val_loss``,
-            ``val_accuracy`` (given validation), ``seconds`` and ``lr`` per epoch.
-
-        Raises:
-            TrainingDiverged: the loss became NaN or infinite.
-        """
-        images, labels = self._dataset_arrays(train, "train")
-        if validation_data is not None and validation_split:
-            raise ValueError("give validation_data or validation_split, not both")
-        val = None
-        if validation_split:
-            if not 0.0 < validation_split < 1.0:
-                raise ValueError(f"validation_split must be in (0, 1), found {validation_split}")
-            n_val = int(round(len(images) * validation_split))
-            if n_val < 1 or n_val >= len(images):
-                raise ValueError(
-                    f"validation_split {validation_split} of {len(images)} samples leaves "
-                    "no validation or no training samples"
-                )
-            val = (images[-n_val:], labels[-n_val:])
-            images, labels = images[:-n_val], labels[:-n_val]
-        elif validation_data is not None:
-            val = self._dataset_arrays(validation_data, "validation_data")
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be at least 1, found {batch_size}")
-        batch_size = int(batch_size)
-        n = len(images)
-        if n == 0:
-            raise ValueError("cannot train on an empty dataset")
-        optimizer = SGD(0.01) if optimizer is None else get_optimizer(optimizer)
-        sched = None if schedule is None else get_schedule(schedule)
-        self.optimizer = optimizer
-        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        for layer in self.layers:
-            if isinstance(layer, Dropout):
-                layer.rng = gen
-        run = FitState(
-            network=self,
-            optimizer=optimizer,
-            rng=gen,
-            history=history if history is not None else History(),
-            epoch=int(initial_epoch),
-            epochs=int(epochs),
-            settings={
-                "batch_size": batch_size,
-                "epochs": int(epochs),
-                "shuffle": bool(shuffle),
-                "validation_split": float(validation_split),
-                **({"augment": _spec(augment)} if augment is not None else {}),
-            },
-            schedule=sched,
-            callbacks=list(callbacks),
-        )
-        out = stream if stream is not None else sys.stdout
-        for cb in run.callbacks:
-            cb.on_train_begin(run)
-        order = np.arange(n)
-        n_batches = -(-n // batch_size)
-        for epoch in range(int(initial_epoch), int(epochs)):
-            if sched is not None:
-                optimizer.lr = sched(epoch)
-            if shuffle:
-                order = gen.permutation(n)
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}", file=out, flush=True)
-                bar = ProgressBar(n, out)
-            start = time.perf_counter()
-            epoch_images = images
-            if augment is not None:
-                epoch_images = self._flat(augment(images, gen), "augmented images")
-            loss_sum = 0.0
-            correct = 0
-            done = 0
-            for b in range(n_batches):
-                idx = order[b * batch_size : (b + 1) * batch_size]
-                loss, right = self._train_batch(epoch_images, labels, idx, optimizer)
-                if not math.isfinite(loss):
-                    raise TrainingDiverged(
-                        f"the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
-                        f"{n_batches} (learning rate {optimizer.lr:g}); try a smaller "
-                        f"learning rate, e.g. {optimizer.lr / 10:g}"
-                    )
-                loss_sum += loss * len(idx)
-                correct += right
-                done += len(idx)
-                if verbose and bar.live:
-                    bar.update(done, {"loss": loss_sum / done, "accuracy": correct / done})
-            seconds = time.perf_counter() - start
-            values = {"loss": loss_sum / n + self.penalty(optimizer.weight_decay)}
-            values["accuracy"] = correct / n
-            if val is not None:
-                val_loss, val_acc = self._loss_accuracy(*val)
-                values["val_loss"], values["val_accuracy"] = val_loss, val_acc
-            run.epoch = epoch + 1
-            run.history.append(
-                epoch=epoch + 1, **values, seconds=seconds, lr=optimizer.lr, samples=n
-            )
-            if verbose:
-                bar.finish(values, seconds)
-            for cb in run.callbacks:
-                cb.on_epoch_end(run)
-            if run.stop:
-                if verbose and run.stop_reason:
-                    print(run.stop_reason, file=out, flush=True)
-                break
-        for cb in run.callbacks:
-            cb.on_train_end(run)
-        return run.history
-
-    # -- using the network -----------------------------------------------------------------------
-    def _dataset_arrays(self, data: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-        images = self._flat(data.images, f"{what}.images")
-        labels = np.asarray(data.labels)
-        if labels.dtype != np.intp:
-            labels = labels.astype(np.intp)
-        if len(images) != len(labels):
-            raise ValueError(f"{what}: {len(images)} images but {len(labels)} labels")
-        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= self.n_outputs):
-            raise ValueError(
-                f"{what}: labels must be in 0..{self.n_outputs - 1}, found "
-                f"{int(labels.min())}..{int(labels.max())}"
-            )
-        return images, labels
-
-    def _flat(self, images: np.ndarray, what: str) -> np.ndarray:
-        images = np.asarray(images)
-        if images.dtype != np.uint8:
-            raise TypeError(
-                f"{what}: expected uint8 pixel values 0..255, found dtype {images.dtype}"
-            )
-        flat = images.reshape(len(images), -1)
-        if flat.shape[1] != self.n_pixels:
-            raise ValueError(
-                f"{what}: expected {self.n_pixels} pixels per image, found {flat.shape[1]}"
-            )
-        return flat
-
-    def _chunks(self, flat: np.ndarray) -> Any:
-        for i in range(0, len(flat), self.eval_chunk):
-            yield i, self._forward_pixels(flat[i : i + self.eval_chunk], False)
-
-    def outputs(self, images: np.ndarray) -> np.ndarray:
-        """Network outputs (float64) for uint8 images ``(n, 28, 28)`` or ``(n, 784)`` ->
-        ``(n, n_outputs)``."""
-        flat = self._flat(images, "images")
-        result = np.empty((len(flat), self.n_outputs))
-        for i, out in self._chunks(flat):
-            result[i : i + len(out)] = out
-        return result
+    def _outputs(self, flat: np.ndarray) -> np.ndarray:
+        return self._forward_pixels(flat).astype(np.float64)
 
     def _loss_accuracy(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        """``(mean loss, accuracy)`` (no weight penalty, no dropout), a chunk at a time."""
         total = 0.0
         correct = 0
-        for i, out in self._chunks(images):
+        for i in range(0, len(images), self.eval_chunk):
+            out = self._forward_pixels(images[i : i + self.eval_chunk])
             lab = labels[i : i + len(out)]
-            y = self._target_table[lab]
-            total += self.loss.fn(out, y, self._logits()) * len(out)
+            total += self.loss.fn(out, self._target_table[lab], self._logits()) * len(out)
             correct += int(np.count_nonzero(out.argmax(axis=1) == lab))
         return total / len(images), correct / len(images)
 
-    def loss_accuracy(self, dataset: Any) -> tuple[float, float]:
-        """``(mean loss, accuracy)`` on a dataset (no weight penalty, no dropout)."""
-        images, labels = self._dataset_arrays(dataset, "dataset")
-        if len(images) == 0:
-            raise ValueError("cannot evaluate on an empty dataset")
-        return self._loss_accuracy(images, labels)
-
-    # -- model files -----------------------------------------------------------------------------
+    # -- model files -----------------------------------------------------------------------
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays (``layer<i>.<name>``) and config for :func:`ownnet.io.save_model`."""
         arrays = {
@@ -633,21 +293,32 @@ class Network(Classifier):
             "input_scale": self.input_scale,
             "targets": self.targets,
             "dtype": self.dtype.name,
+            "optimizer": self.optimizer.spec(),
+            "batch_size": self.batch_size,
         }
         return arrays, config
 
     @classmethod
     def from_state(cls, arrays: dict[str, np.ndarray], config: dict[str, Any]) -> Network:
-        """Rebuild a network saved by :meth:`state`."""
+        """Rebuild a network saved by :meth:`state`; the layers' sizes are checked against
+        the stored arrays before any layer is built (:func:`ownnet.nn.models.check_sizes`)."""
+        models.check_sizes(config, arrays)
+        layers = [layer_from_spec(dict(spec)) for spec in config["layers"]]
+        for i, layer in enumerate(layers):
+            layer.expected_shapes = models.stored_shapes(arrays, i)
         net = cls(
-            [dict(spec) for spec in config["layers"]],
+            layers,
             input_shape=config.get("input_shape", (784,)),
             loss=config.get("loss", "cross_entropy"),
             input_scale=config.get("input_scale", "unit"),
             targets=config.get("targets", "onehot"),
             dtype=config.get("dtype", "float32"),
+            optimizer=config.get("optimizer", "rmsprop"),
+            batch_size=config.get("batch_size", 32),
             seed=0,
         )
+        for layer in net.layers:
+            layer.expected_shapes = None
         net.load_arrays(arrays)
         return net
 
@@ -664,4 +335,4 @@ class Network(Classifier):
     def copy(self) -> Network:
         """An independent copy with the same weights."""
         arrays, config = self.state()
-        return Network.from_state({k: v.copy() for k, v in arrays.items()}, config)
+        return type(self).from_state({k: v.copy() for k, v in arrays.items()}, config)

@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.config import from_config
+from ownnet.config import train as train_model
+from ownnet.training import Callback, Run
 from ownnet.web import pictures
 from ownnet.web.events import EventLog
 
@@ -156,8 +159,7 @@ class TrainingRun:
             if self._stop.is_set():
                 raise Stopped
             self.status = "running"
-            fit = _fit_classic if self.settings.preset == "classic" else _fit_mlp
-            model = fit(self, train, probe)
+            model = _fit(self, train, probe)
             status = "done"
         except Stopped:
             status = "stopped"
@@ -198,7 +200,7 @@ class TrainingRun:
             },
             "seed": s.seed,
             "dataset": {"name": splits.train.name, "checksum": splits.train.checksum()},
-            "test_accuracy": float(model.evaluate(splits.test)),
+            "test_accuracy": float(model.score(splits.test)),
         }
         return info
 
@@ -245,88 +247,63 @@ class TrainingRun:
         self.events.publish("progress", data)
 
 
-def _fit_classic(run: TrainingRun, train: Any, probe: Any) -> Any:
-    """The book's network, one sample at a time; a report every ``every`` blocks of 64."""
-    from ownnet.classic import Network
+class _Reports(Callback):
+    """The run's live reports, as a callback of ``fit``: counts batches (blocks of 64 samples
+    for the book's network), stops when asked, and reports every ``every`` batches."""
 
-    s = run.settings
-    net = Network(784, s.hidden, 10, s.lr, seed=s.seed)
-    run._probe = probe
-    every = run._begin(net, len(train))
-    last = 0
+    def __init__(self, run: TrainingRun, every: int) -> None:
+        self.run, self.every, self._last = run, every, 0
+        self.train_loss: float | None = None
 
-    def on_progress(done: int, total: int) -> None:
-        nonlocal last
+    def on_epoch_begin(self, r: Run) -> None:
+        self.run._epoch, self._last = r.epoch + 1, 0
+
+    def on_batch_end(self, r: Run) -> None:
+        run = self.run
         run._step += 1
-        run._seen += done - last if done > last else done  # a new epoch starts again at 0
-        last = done
+        run._seen += r.seen - self._last
+        self._last = r.seen
+        self.train_loss = r.logs["loss"]
         if run._stop.is_set():
             raise Stopped
-        if run._step % every == 0:
-            run._report()
-
-    def on_epoch_end(epoch: int, history: Any) -> None:
-        run._epoch = min(epoch + 1, s.epochs)
-
-    net.fit(
-        train,
-        s.epochs,
-        rng=np.random.default_rng(s.seed),
-        progress=False,
-        on_progress=on_progress,
-        on_epoch_end=on_epoch_end,
-    )
-    if run._reported != run._step:
-        run._report()
-    return net
+        if run._step % self.every == 0:
+            run._report(train_loss=self.train_loss)
 
 
-def _fit_mlp(run: TrainingRun, train: Any, probe: Any) -> Any:
-    """The matrix engine's small MLP, trained ``every`` batches at a time between reports.
+def preset_config(settings: RunSettings) -> dict[str, Any]:
+    """The :mod:`ownnet.config` settings of a watch-page run."""
+    s = settings
+    common = {"lr": s.lr, "epochs": s.epochs, "seed": s.seed, "shuffle": True}
+    if s.preset == "classic":
+        return {"model": "classic", "hidden": s.hidden, **common}
+    return {
+        "model": "mlp",
+        "layers": [s.hidden],
+        "dropout": 0.0,
+        "optimizer": "adam",
+        "batch_size": s.batch,
+        **common,
+    }
 
-    Each epoch draws one shuffled order; ``fit`` then runs on consecutive slices
-    of it without shuffling, with the same optimiser and generator throughout,
-    which is the same training as one ``fit`` over the epoch.
-    """
-    from ownnet.nn import Adam, Network
 
-    s = run.settings
-    net = Network.mlp((s.hidden,), activation="relu", dropout=0.0, seed=s.seed)
-    optimizer = Adam(s.lr)
-    rng = np.random.default_rng(s.seed)
+def _fit(run: TrainingRun, train: Any, probe: Any) -> Any:
+    """Build the preset's model and train it with :func:`ownnet.config.train`, reporting
+    through :class:`_Reports`."""
+    config = preset_config(run.settings)
+    model = from_config(config)
     run._probe = probe
-    every = run._begin(net, len(train))
-    chunk = every * s.batch
-    for epoch in range(1, s.epochs + 1):
-        run._epoch = epoch
-        order = rng.permutation(len(train))
-        for start in range(0, len(order), chunk):
-            if run._stop.is_set():
-                raise Stopped
-            part = train.subset(order[start : start + chunk])
-            history = net.fit(
-                part, 1, batch_size=s.batch, optimizer=optimizer, shuffle=False, rng=rng, verbose=0
-            )
-            run._seen += len(part)
-            run._step += math.ceil(len(part) / s.batch)
-            run._report(train_loss=history.last("loss"))
-    return net
+    reports = _Reports(run, run._begin(model, len(train)))
+    train_model(config, train, model=model, callbacks=[reports])
+    if run._reported != run._step:
+        run._report(train_loss=reports.train_loss)
+    return model
 
 
 def _loss_accuracy(model: Any, probe: Any) -> tuple[float, float]:
-    """The model's own cost and its accuracy on ``probe``: the engine's loss (cross-entropy
-    for the MLP) through its ``loss_accuracy``, the book's quadratic cost with targets
-    0.01/0.99 for the classic network."""
-    if hasattr(model, "loss_accuracy"):
-        loss, accuracy = model.loss_accuracy(probe)
-        return float(loss), float(accuracy)
-    from ownnet.classic import targets_for
-    from ownnet.nn.losses import Quadratic
-
-    outputs = model.outputs(probe.images)
-    labels = np.asarray(probe.labels)
-    loss = Quadratic().fn(outputs, targets_for(labels, outputs.shape[1]))
-    return float(loss), float(np.mean(outputs.argmax(axis=1) == labels))
+    """The model's own loss (the book's quadratic cost, the MLP's cross-entropy) and its
+    accuracy on ``probe``."""
+    loss, accuracy = model.evaluate(probe)
+    return float(loss), float(accuracy)
 
 
 def _pictures(model: Any, backquery: bool) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""Keras-style progress line for one epoch.
+"""The Keras-style progress line of a training run, as a callback any model's ``fit`` takes.
+
+``fit(..., verbose=1)`` adds :class:`ProgressBar` (see :func:`with_progress`). Before
+each epoch it prints ``Epoch 3/20``.
 
 During the epoch (only on a terminal) a live bar is redrawn in place at most
 ten times a second::
@@ -10,13 +13,17 @@ and at the end of the epoch it is replaced by::
     60000/60000 [==============================] - 0.4s - loss: 0.2453 - acc: 0.9248 \
         - val_loss: 0.1055 - val_acc: 0.9677
 
-(one line)."""
+(one line), with samples per second.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ownnet.training import Callback, Run
 
 WIDTH = 30
 
@@ -43,8 +50,8 @@ def epoch_line(done: int, total: int, seconds: float, values: dict[str, float]) 
     return f"{done:>{digits}}/{total} {bar(done, total)} - {seconds:.1f}s{format_values(values)}"
 
 
-class ProgressBar:
-    """One epoch's progress on ``stream`` (stdout by default).
+class EpochLine:
+    """One epoch's progress line on ``stream`` (stdout by default).
 
     Args:
         total: samples in the epoch.
@@ -88,11 +95,18 @@ class ProgressBar:
         )
         self._write(line, end="")
 
-    def finish(self, values: dict[str, float], seconds: float | None = None) -> str:
+    def finish(
+        self,
+        values: dict[str, float],
+        seconds: float | None = None,
+        samples_per_s: float | None = None,
+    ) -> str:
         """Print and return the finished-epoch line."""
         if seconds is None:
             seconds = time.perf_counter() - self.start
         line = epoch_line(self.total, self.total, seconds, values)
+        if samples_per_s is not None:
+            line += f" - {samples_per_s:,.0f} samples/s"
         self._write(line, end="\n")
         return line
 
@@ -102,3 +116,42 @@ class ProgressBar:
         self.stream.write(prefix + line + pad + end)
         self.stream.flush()
         self._width = 0 if end else len(line)
+
+
+class ProgressBar(Callback):
+    """Print ``Epoch k/N`` and a live progress line per epoch (the line is redrawn only on
+    a terminal; elsewhere one line per epoch), as Keras does with ``verbose=1``."""
+
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None) -> None:
+        self.stream = stream
+        self.live = live
+        self._line: EpochLine | None = None
+
+    def on_epoch_begin(self, run: Run) -> None:
+        out = self.stream if self.stream is not None else sys.stdout
+        print(f"Epoch {run.epoch + 1}/{run.epochs}", file=out, flush=True)
+        self._line = EpochLine(run.samples, out, self.live)
+
+    def on_batch_end(self, run: Run) -> None:
+        if self._line is not None:
+            self._line.update(run.seen, run.logs)
+
+    def on_epoch_end(self, run: Run) -> None:
+        if self._line is None:
+            return
+        keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+        values = {k: run.history.last(k) for k in keys if k in run.history}
+        seconds = run.history.last("seconds")
+        self._line.finish(values, seconds, run.history.last("samples_per_s"))
+        if run.stop and run.stop_reason:
+            print(run.stop_reason, file=self._line.stream, flush=True)
+        self._line = None
+
+
+def with_progress(callbacks: Sequence[Any] | None, verbose: int | bool) -> list[Any]:
+    """The callbacks of a run: those given, plus a :class:`ProgressBar` when ``verbose``
+    (unless one is there already)."""
+    out = list(callbacks or ())
+    if verbose and not any(isinstance(cb, ProgressBar) for cb in out):
+        out.append(ProgressBar())
+    return out

@@ -1,71 +1,24 @@
-"""Callbacks for :meth:`ownnet.nn.network.Network.fit`: early stopping, checkpoints.
+"""Callbacks for any model's ``fit``: early stopping and checkpoints (the progress line is
+:class:`ownnet.progress.ProgressBar`).
 
-A callback sees the run (:class:`FitState`) after every epoch and may set
-``run.stop``. Callbacks with state worth keeping across a resume provide
-``state() -> (json, arrays)`` and ``load_state(json, arrays)``; a checkpoint
-stores them under the callback's :attr:`Callback.key`.
+A callback gets the :class:`ownnet.training.Run` at each hook and may set ``run.stop``.
+Callbacks with state worth keeping across a resume provide ``state() -> (json, arrays)``
+and ``load_state(json, arrays)``; a checkpoint stores them under the callback's ``key``.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ownnet.history import History
+from ownnet.checkpoint import save_checkpoint
+from ownnet.training import Callback, Run
 
-if TYPE_CHECKING:
-    from ownnet.nn.network import Network
-    from ownnet.nn.optimizers import Optimizer
-    from ownnet.nn.schedules import Schedule
-
-
-@dataclass
-class FitState:
-    """Everything a training run is: what a checkpoint saves and a resume restores.
-
-    ``epoch`` counts finished epochs; ``settings`` are fit's own options
-    (batch size, epochs, shuffle, validation split, schedule) and ``info``
-    anything the caller wants kept with a checkpoint (the CLI's arguments).
-    """
-
-    network: Network
-    optimizer: Optimizer
-    rng: np.random.Generator
-    history: History
-    epoch: int
-    epochs: int
-    settings: dict[str, Any]
-    schedule: Schedule | None = None
-    callbacks: list[Callback] = field(default_factory=list)
-    stop: bool = False
-    stop_reason: str = ""
-
-
-class Callback:
-    """Base class: does nothing."""
-
-    #: name under which a checkpoint keeps this callback's state
-    key = ""
-
-    def on_train_begin(self, run: FitState) -> None:
-        """Before the first epoch (of this call to ``fit``)."""
-
-    def on_epoch_end(self, run: FitState) -> None:
-        """After each epoch, once its values are in ``run.history``."""
-
-    def on_train_end(self, run: FitState) -> None:
-        """After the last epoch, or after an early stop."""
-
-    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        return {}, {}
-
-    def load_state(self, json_state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`state` gave."""
+__all__ = ["Callback", "Checkpoint", "EarlyStopping"]
 
 
 class EarlyStopping(Callback):
@@ -93,7 +46,7 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.best_arrays: dict[str, np.ndarray] = {}
 
-    def on_epoch_end(self, run: FitState) -> None:
+    def on_epoch_end(self, run: Run) -> None:
         if self.monitor not in run.history:
             raise ValueError(
                 f"early stopping watches {self.monitor!r}, which this run does not measure "
@@ -103,7 +56,7 @@ class EarlyStopping(Callback):
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, run.epoch, 0
             if self.restore_best:
-                arrays, _ = run.network.state()
+                arrays, _ = run.model.state()
                 self.best_arrays = {k: v.copy() for k, v in arrays.items()}
         else:
             self.wait += 1
@@ -114,9 +67,9 @@ class EarlyStopping(Callback):
                     f"(best {self.best:.4f} at epoch {self.best_epoch})"
                 )
 
-    def on_train_end(self, run: FitState) -> None:
+    def on_train_end(self, run: Run) -> None:
         if self.restore_best and self.best_arrays and self.best_epoch != run.epoch:
-            run.network.load_arrays(self.best_arrays)
+            run.model.load_arrays(self.best_arrays)
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         best = self.best if math.isfinite(self.best) else None
@@ -136,7 +89,7 @@ class Checkpoint(Callback):
 
     The file is a model file (``ownnet test`` reads it) that also holds the
     optimiser state, the random generator, the history and the other
-    callbacks' state, so :func:`ownnet.nn.checkpoint.load_checkpoint` can
+    callbacks' state, so :func:`ownnet.checkpoint.load_checkpoint` can
     continue the same run. ``info`` is stored with it.
     """
 
@@ -149,8 +102,6 @@ class Checkpoint(Callback):
         self.every = int(every)
         self.info = dict(info or {})
 
-    def on_epoch_end(self, run: FitState) -> None:
+    def on_epoch_end(self, run: Run) -> None:
         if run.epoch % self.every == 0 or run.stop or run.epoch == run.epochs:
-            from ownnet.nn.checkpoint import save_checkpoint
-
             save_checkpoint(self.path, run, info=self.info)

@@ -1,10 +1,10 @@
 """Checkpoints: a model file that also holds everything needed to continue the run.
 
-Arrays: the network's (``layer0.W`` ...), the optimiser's state under
-``optimizer/<param>/<slot>``, and callbacks' arrays under
-``callback/<key>/<name>``. Metadata (JSON): ``kind "nn"`` and ``config`` as
-any model file, the ``history`` (as a model file keeps it), plus
-``checkpoint``: finished epoch, total epochs, fit settings (with the
+Any model's run can be kept (the book's network, the engine, the neurons model).
+Arrays: the model's (``wih``, ``layer0.W`` ...), the engine optimiser's state under
+``optimizer/<param>/<slot>``, and callbacks' arrays under ``callback/<key>/<name>``.
+Metadata (JSON): ``kind`` and ``config`` as any model file, the ``history`` (as a model
+file keeps it), plus ``checkpoint``: finished epoch, total epochs, fit settings (with the
 augmentation's spec), optimiser spec and step count, schedule spec, the random
 generator's state, callbacks' JSON state, and ``info``.
 """
@@ -19,26 +19,26 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.augmentation import RandomTransform
 from ownnet.errors import ModelFileError
-from ownnet.history import History
-from ownnet.io import load_arrays, save_arrays
-from ownnet.nn.augmentation import RandomTransform
-from ownnet.nn.callbacks import Callback, FitState
+from ownnet.io import load_arrays, model_class, save_arrays
 from ownnet.nn.optimizers import Optimizer, get_optimizer
 from ownnet.nn.schedules import Schedule, get_schedule
+from ownnet.training import Callback, History, Run
 
 OPT = "optimizer/"
 CALLBACK = "callback/"
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], run: FitState, info: dict[str, Any] | None = None
+    path: str | os.PathLike[str], run: Run, info: dict[str, Any] | None = None
 ) -> Path:
     """Write ``run`` to ``path`` atomically; returns the path."""
-    arrays, config = run.network.state()
+    arrays, config = run.model.state()
     arrays = dict(arrays)
-    for key, value in run.optimizer.state_arrays().items():
-        arrays[OPT + key] = value
+    if run.optimizer is not None:
+        for key, value in run.optimizer.state_arrays().items():
+            arrays[OPT + key] = value
     callbacks: dict[str, Any] = {}
     for cb in run.callbacks:
         if not cb.key:
@@ -48,7 +48,7 @@ def save_checkpoint(
         for name, value in cb_arrays.items():
             arrays[f"{CALLBACK}{cb.key}/{name}"] = value
     meta = {
-        "kind": run.network.kind,
+        "kind": run.model.kind,
         "config": config,
         "checkpoint": {
             "epoch": run.epoch,
@@ -56,10 +56,10 @@ def save_checkpoint(
             "stopped": run.stop,
             "stop_reason": run.stop_reason,
             "settings": run.settings,
-            "optimizer": run.optimizer.spec(),
-            "iterations": run.optimizer.iterations,
+            "optimizer": run.optimizer.spec() if run.optimizer is not None else None,
+            "iterations": run.optimizer.iterations if run.optimizer is not None else 0,
             "schedule": run.schedule.spec() if run.schedule is not None else None,
-            "rng": _rng_state(run.rng),
+            "rng": _rng_state(run.rng) if run.rng is not None else None,
             "callbacks": callbacks,
             "info": info or {},
         },
@@ -73,9 +73,9 @@ def save_checkpoint(
 class Resume:
     """A loaded checkpoint: pass :meth:`fit_kwargs` to ``network.fit`` to continue."""
 
-    network: Any
-    optimizer: Optimizer
-    rng: np.random.Generator
+    model: Any
+    optimizer: Optimizer | None
+    rng: np.random.Generator | None
     history: History
     epoch: int
     epochs: int
@@ -101,17 +101,20 @@ class Resume:
         callable is not kept in the checkpoint, so pass it again.
         """
         s = self.settings
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "epochs": self.epochs if epochs is None else int(epochs),
-            "batch_size": s["batch_size"],
-            "optimizer": self.optimizer,
-            "schedule": self.schedule,
-            "validation_split": s.get("validation_split", 0.0),
             "shuffle": s.get("shuffle", True),
-            "rng": self.rng,
+            "seed": self.rng,
             "initial_epoch": self.epoch,
             "history": self.history,
         }
+        if self.optimizer is not None:  # the engine's own settings
+            kwargs.update(
+                batch_size=s["batch_size"],
+                optimizer=self.optimizer,
+                schedule=self.schedule,
+                validation_split=s.get("validation_split", 0.0),
+            )
         augment = s.get("augment")
         if isinstance(augment, dict) and augment.get("name") == "random_transform":
             kwargs["augment"] = RandomTransform(augment["max_angle"], augment["max_shift"])
@@ -120,8 +123,8 @@ class Resume:
     def finish(self, callbacks: Sequence[Callback]) -> None:
         """End the loaded run without training more: each callback's ``on_train_end``
         (e.g. :class:`~ownnet.nn.callbacks.EarlyStopping` puts back its best weights)."""
-        run = FitState(
-            network=self.network,
+        run = Run(
+            model=self.model,
             optimizer=self.optimizer,
             rng=self.rng,
             history=self.history,
@@ -137,25 +140,26 @@ class Resume:
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Resume:
-    """Read a checkpoint written by :class:`ownnet.nn.callbacks.Checkpoint`."""
-    from ownnet.nn.network import Network
-
+    """Read a checkpoint written by :class:`ownnet.callbacks.Checkpoint`."""
     arrays, meta = load_arrays(path)
     ck = meta.get("checkpoint")
-    if meta.get("kind") != Network.kind or not isinstance(ck, dict):
+    if not isinstance(ck, dict):
         raise ModelFileError(
-            f"{path}: not a training checkpoint: expected kind 'nn' with 'checkpoint' "
-            f"metadata, found kind {meta.get('kind')!r}"
-            + ("" if isinstance(ck, dict) else " without checkpoint metadata")
+            f"{path}: not a training checkpoint: expected 'checkpoint' metadata, found a "
+            f"model file of kind {meta.get('kind')!r} without it"
         )
+    cls = model_class(meta.get("kind"), path)
     try:
-        network = Network.from_state(arrays, meta["config"])
-        optimizer = get_optimizer(ck["optimizer"])
-        opt_arrays = {k[len(OPT) :]: v for k, v in arrays.items() if k.startswith(OPT)}
-        optimizer.load_state_arrays(opt_arrays, ck["iterations"])
-        rng = _rng_from_state(ck["rng"])
-        history = History()
-        history.history = {k: [float(x) for x in v] for k, v in meta.get("history", {}).items()}
+        model_arrays = {k: v for k, v in arrays.items() if not k.startswith((OPT, CALLBACK))}
+        model = cls.from_state(model_arrays, meta["config"])
+        model.meta = meta
+        optimizer = None
+        if ck.get("optimizer"):
+            optimizer = get_optimizer(ck["optimizer"])
+            opt_arrays = {k[len(OPT) :]: v for k, v in arrays.items() if k.startswith(OPT)}
+            optimizer.load_state_arrays(opt_arrays, ck["iterations"])
+        rng = _rng_from_state(ck["rng"]) if ck.get("rng") else None
+        history = History.from_dict(meta.get("history", {}))
         schedule = get_schedule(ck["schedule"]) if ck.get("schedule") else None
         states = {}
         for key, json_state in ck.get("callbacks", {}).items():
@@ -163,7 +167,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Resume:
             cb_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             states[key] = (json_state, cb_arrays)
         return Resume(
-            network=network,
+            model=model,
             optimizer=optimizer,
             rng=rng,
             history=history,
@@ -175,7 +179,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Resume:
             info=dict(ck.get("info", {})),
             callback_states=states,
         )
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ModelFileError(f"{path}: checkpoint is incomplete or inconsistent: {exc}") from exc
 
 
