@@ -114,7 +114,7 @@ def stage_values(model: Any, pixels: np.ndarray) -> list[np.ndarray]:
 
 def saliency(model: Any, pixels: np.ndarray, digits: np.ndarray) -> np.ndarray:
     """Gradient x input ``(n, 784)``: each pixel times d z_digit / d pixel, z the output
-    layer's net input, by the engine's backward pass (:class:`ownnet.inspect.maximize.UnitProbe`)."""
+    layer's net input, by the engine's backward pass (``ownnet.inspect.maximize.UnitProbe``)."""
     from ownnet.inspect.maximize import UnitProbe
 
     _, grad = UnitProbe(model, "output").gradient(pixels, digits)

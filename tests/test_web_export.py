@@ -12,6 +12,7 @@ no request may leave the site's folder. The folder rules (new, empty, an earlier
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
 
@@ -266,9 +267,9 @@ def test_prepare_matches_python(name, sites, browser, server):
         const c = document.createElement('canvas');
         c.width = 280; c.height = 280;
         const ctx = c.getContext('2d');
-        ctx.fillStyle = '{'#fff' if dark else '#000'}';
+        ctx.fillStyle = '{"#fff" if dark else "#000"}';
         ctx.fillRect(0, 0, 280, 280);
-        ctx.strokeStyle = ctx.fillStyle = '{'#000' if dark else '#fff'}';
+        ctx.strokeStyle = ctx.fillStyle = '{"#000" if dark else "#fff"}';
         ctx.lineCap = ctx.lineJoin = 'round';
         const line = (ps) => {{
             ctx.beginPath(); ctx.moveTo(...ps[0]); ps.slice(1).forEach((p) => ctx.lineTo(...p));
@@ -318,7 +319,8 @@ def test_the_page_itself_refuses_other_origins(sites, browser, server):
         result = page.evaluate(
             """async () => {
                 const seen = [];
-                document.addEventListener('securitypolicyviolation', (e) => seen.push(e.blockedURI));
+                const note = (e) => seen.push(e.blockedURI);
+                document.addEventListener('securitypolicyviolation', note);
                 try { await fetch('http://127.0.0.2:9/elsewhere'); return 'fetched'; }
                 catch (e) { await new Promise((r) => setTimeout(r, 50)); return seen; }
             }"""
@@ -368,8 +370,9 @@ def test_an_earlier_export_is_replaced(model_file, tmp_path):
     out = tmp_path / "site"
     assert main(["export", "web", str(model_file), str(out)]) == 0
     (out / "static" / "old-engine.js").write_text("// from an older export")
-    manifest = (out / MANIFEST).read_text().replace('"index.html"', '"index.html", "static/old-engine.js"')
-    (out / MANIFEST).write_text(manifest)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"].append("static/old-engine.js")
+    (out / MANIFEST).write_text(json.dumps(manifest))
     net = BookNetwork(784, 20, 10, 0.1, seed=2)
     other = save_model(tmp_path / "other.npz", net)
     assert main(["export", "web", str(other), str(out)]) == 0

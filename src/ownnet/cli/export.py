@@ -16,6 +16,10 @@ Pages that need a server (training, watching a run) are left out.
 
 DIR must be new, empty, or an earlier export (which is replaced); --force writes into
 a folder that holds other files, leaving them alone.
+
+example:
+  ownnet train --model cnn --out cnn.npz
+  ownnet export web cnn.npz site       # then open site/index.html
 """
 
 

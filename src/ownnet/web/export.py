@@ -137,7 +137,7 @@ def rewrite_page(html: str, where: str = "index.html") -> tuple[str, list[str]]:
     left = re.search(r'\b(src|href|action|poster|data)="(/[^"]*)"', html)
     if left:
         raise ExportError(
-            f"{where}: {left.group(1)}=\"{left.group(2)}\" needs the server; a static page can "
+            f'{where}: {left.group(1)}="{left.group(2)}" needs the server; a static page can '
             "load only files under static/"
         )
     meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

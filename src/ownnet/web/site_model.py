@@ -97,7 +97,9 @@ def check_model(model: Any) -> None:
     else:
         raise ExportError(f"expected a classic or nn model, found kind {kind!r}")
     if n_pixels != N_PIXELS:
-        raise ExportError(f"the page draws 28x28 digits: expected {N_PIXELS} inputs, found {n_pixels}")
+        raise ExportError(
+            f"the page draws 28x28 digits: expected {N_PIXELS} inputs, found {n_pixels}"
+        )
 
 
 def encode_array(value: np.ndarray) -> dict[str, Any]:

@@ -71,7 +71,8 @@ const ownnetForward = (() => {
       this.layers.forEach((layer, i) => {
         const starts = layer.type in STAGE_KINDS || stages.length === 1;
         if (starts) {
-          const kind = STAGE_KINDS[layer.type] || (layer.outputShape.length === 3 ? "conv" : "dense");
+          const image = layer.outputShape.length === 3;
+          const kind = STAGE_KINDS[layer.type] || (image ? "conv" : "dense");
           counts[kind] += 1;
           const name = `${kind === "dense" ? "hidden" : kind} ${counts[kind]}`;
           stages.push({ name, kind, shape: layer.outputShape.slice(), last: i });
@@ -167,7 +168,7 @@ const ownnetForward = (() => {
     }
   }
 
-  // -- reading the stored arrays -------------------------------------------------------------------
+  // -- reading the stored arrays ---------------------------------------------------------------
   function bytesOf(text) {
     if (typeof atob === "function") {
       const raw = atob(text);

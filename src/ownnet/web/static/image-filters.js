@@ -75,7 +75,9 @@ const ownnetFilters = (() => {
       const lo = Math.max(Math.trunc(centre - support + 0.5), 0);
       const hi = Math.min(Math.trunc(centre + support + 0.5), inSize);
       const weights = [];
-      for (let x = lo; x < hi; x++) weights.push(Math.max(1 - Math.abs((x - centre + 0.5) * ss), 0));
+      for (let x = lo; x < hi; x++) {
+        weights.push(Math.max(1 - Math.abs((x - centre + 0.5) * ss), 0)); // a triangle
+      }
       const total = weights.reduce((a, v) => a + v, 0);
       taps.push({ lo, weights: total ? weights.map((v) => v / total) : weights });
     }
@@ -117,7 +119,8 @@ const ownnetFilters = (() => {
           for (let dx = -r; dx <= r; dx++) {
             const [yy, xx] = [y + dy, x + dx];
             if (dy * dy + dx * dx > radius * radius + 0.25) continue;
-            if (yy >= 0 && yy < pic.h && xx >= 0 && xx < pic.w) m = Math.max(m, pic.v[yy * pic.w + xx]);
+            if (yy < 0 || yy >= pic.h || xx < 0 || xx >= pic.w) continue;
+            m = Math.max(m, pic.v[yy * pic.w + xx]);
           }
         }
         out.v[y * pic.w + x] = m;

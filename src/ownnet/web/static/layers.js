@@ -181,7 +181,8 @@ const ownnetLayers = (() => {
     return [out, Math.floor(total / 2), total - Math.floor(total / 2)];
   }
 
-  // y[f, i, j] = f(b[f] + sum over (di, dj, c) of x[c, i*s + di - top, j*s + dj - left] W[di, dj, c, f])
+  // y[f, i, j] = f(b[f] + sum over (di, dj, c) of
+  //                x[c, i*s + di - top, j*s + dj - left] * W[di, dj, c, f])
   // with zeros outside the image; W is (kh, kw, C, F) as in ownnet/nn/conv.py.
   class Conv2D {
     constructor(config, arrays, inputShape, where) {

@@ -69,7 +69,8 @@ const ownnetPrepare = (() => {
       for (let x = 0; x < out.w; x++) {
         let s = 0;
         for (let dy = 0; dy < factor; dy++) {
-          for (let dx = 0; dx < factor; dx++) s += grey.v[(y * factor + dy) * grey.w + x * factor + dx];
+          const row = (y * factor + dy) * grey.w + x * factor;
+          for (let dx = 0; dx < factor; dx++) s += grey.v[row + dx];
         }
         out.v[y * out.w + x] = s / (factor * factor);
       }
@@ -113,7 +114,8 @@ const ownnetPrepare = (() => {
     const rows = [];
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        if (y < b || y >= h - b || x < b || x >= w - b) rows.push([1, ny(y), nx(x), grey.v[y * w + x]]);
+        const border = y < b || y >= h - b || x < b || x >= w - b;
+        if (border) rows.push([1, ny(y), nx(x), grey.v[y * w + x]]);
       }
     }
     const residuals = (c) => rows.map((d) => d[3] - (c[0] + c[1] * d[1] + c[2] * d[2]));
@@ -205,8 +207,9 @@ const ownnetPrepare = (() => {
     const noiseSmooth = noise / (2 * Math.sqrt(Math.PI)); // a Gaussian of sigma 1 on white noise
     const needed = Math.max(MIN_CONTRAST, 6 * noiseSmooth);
     if (peak < needed) {
-      throw noInk(`no ink found (the strongest mark differs from the background by ${
-        peak.toFixed(3)} of full contrast; at least ${needed.toFixed(3)} is needed) - is it blank?`);
+      throw noInk(
+        `no ink found (the strongest mark differs from the background by ${peak.toFixed(3)} ` +
+        `of full contrast; at least ${needed.toFixed(3)} is needed) - is the image blank?`);
     }
     const threshold = Math.fround(Math.max(0.2 * peak, 4 * noiseSmooth));
     let mask = smooth.v.map((v) => (v > threshold ? 1 : 0));
@@ -216,7 +219,8 @@ const ownnetPrepare = (() => {
     const level = Math.max(core.length ? median(core) : peak, peak); // the solid ink level
     const floor = Math.min(2 * noise, 0.25 * level);
     const span = Math.max(level - floor, 1e-6);
-    const ink = picture(h, w, raw.v.map((v, i) => Math.min(Math.max((v - floor) / span, 0), 1) * mask[i]));
+    const strength = (v) => Math.min(Math.max((v - floor) / span, 0), 1);
+    const ink = picture(h, w, raw.v.map((v, i) => strength(v) * mask[i]));
     const box = [Infinity, Infinity, -1, -1];
     ink.v.forEach((v, i) => { if (v >= 0.04) growBox(box, Math.floor(i / w), i % w); });
     if (box[2] < 0) throw noInk("no ink found (only faint marks after removing noise)");
@@ -278,7 +282,8 @@ const ownnetPrepare = (() => {
     const { grey, factor } = reduce(readGrey(imageData));
     const { plane, noise } = background(grey);
     const dark = isDarkOnLight(grey, plane);
-    const signed = picture(grey.h, grey.w, grey.v.map((v, i) => (dark ? plane.v[i] - v : v - plane.v[i])));
+    const contrast = (v, i) => (dark ? plane.v[i] - v : v - plane.v[i]); // ink > 0
+    const signed = picture(grey.h, grey.w, grey.v.map(contrast));
     const { ink, box } = cleanInk(signed, noise);
     return { pixels: place(ink, box), box: box.map((v) => v * factor) }; // in the picture's pixels
   }

@@ -85,9 +85,11 @@
       const run = model.forward(pixels);
       const probabilities = confidences(run.outputs);
       const top = argmax(probabilities);
-      const chosen = digit === null || digit === undefined ? top : checkDigit(digit, probabilities.length);
+      const n = probabilities.length;
+      const chosen = digit === null || digit === undefined ? top : checkDigit(digit, n);
       const gradient = model.inputGradient(pixels, chosen);
-      const layers = model.stages.map((stage, i) => ({ ...describe(stage), values: Array.from(run.stages[i]) }));
+      const layers = model.stages.map((stage, i) =>
+        Object.assign(describe(stage), { values: Array.from(run.stages[i]) }));
       const saliency = { digit: chosen, values: Array.from(gradient, (g, i) => g * pixels[i]) };
       return { layers, saliency, probabilities, digit: top };
     },
