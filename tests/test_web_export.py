@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from browser_helpers import (
+    STATIC,
     assert_close_relative,
     launch_chromium,
     recorded_page,
@@ -413,3 +415,27 @@ def test_rewrite_page():
     assert out.index("Content-Security-Policy") < out.index("stylesheet")
     with pytest.raises(ExportError, match='src="/api/backquery.png" needs the server'):
         rewrite_page(html.replace("</nav>", '</nav><img src="/api/backquery.png">'))
+
+
+def test_a_page_and_its_own_files(tmp_path):
+    """Whatever draw page is in the static folder is exported with the files it refers to."""
+    static = tmp_path / "static"
+    static.mkdir()
+    for name in (*ENGINE, BACKEND):
+        shutil.copy(STATIC / name, static / name)
+    (static / "index.html").write_text(
+        '<html><head><meta charset="utf-8"><link rel="stylesheet" href="/static/look.css">'
+        '</head><body><script src="/static/backend.js"></script>'
+        '<script src="/static/page.js" defer></script></body></html>'
+    )
+    (static / "look.css").write_text("body { background: url('/static/paper.png'); }")
+    (static / "paper.png").write_bytes(b"png")
+    (static / "page.js").write_text("ownnetBackend.model();")
+    (static / "unused.js").write_text("")
+    out = export_site(BookNetwork(784, 5, 10, seed=0), {}, tmp_path / "site", static_dir=static)
+    assert {"static/look.css", "static/paper.png", "static/page.js"} <= site_files(out)
+    assert "static/unused.js" not in site_files(out)
+    assert (out / "static" / "look.css").read_text() == "body { background: url('paper.png'); }"
+    (static / "page.js").unlink()
+    with pytest.raises(ExportError, match="refers to static/page.js, which is not in"):
+        export_site(BookNetwork(784, 5, 10, seed=0), {}, tmp_path / "site2", static_dir=static)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ownnet import __version__
+from ownnet.atomic import atomic_write_bytes
 from ownnet.web.site_model import ExportError, model_script
 
 STATIC = Path(__file__).parent / "static"
@@ -86,18 +87,24 @@ def site_files(
 
 
 def page_files(static_dir: str | os.PathLike[str] = STATIC) -> dict[str, bytes]:
-    """``index.html`` rewritten, the files it refers to under ``static/`` and the engine."""
+    """``index.html`` rewritten, the files it refers to under ``static/`` (and those its
+    stylesheets refer to) and the engine."""
     static_dir = Path(static_dir)
     page = static_dir / "index.html"
     html, wanted = rewrite_page(page.read_text(encoding="utf-8"), str(page))
     files = {"index.html": html.encode()}
-    for asset in [*wanted, *ENGINE, BACKEND]:
+    queue = [*wanted, *ENGINE, BACKEND]
+    while queue:
+        asset = queue.pop(0)
+        if f"static/{asset}" in files:
+            continue
         path = static_dir / asset
-        if not path.is_file():
+        if ".." in Path(asset).parts or not path.is_file():
             raise ExportError(f"{page}: refers to static/{asset}, which is not in {static_dir}")
         data = path.read_bytes()
-        if path.suffix == ".css":
-            data = _relative_css_urls(data)
+        if path.suffix == ".css":  # url(/static/x.png) -> url(x.png), and x.png is copied too
+            queue += [m.decode() for m in re.findall(rb"url\(['\"]?/static/([\w./-]+)", data)]
+            data = re.sub(rb"url\((['\"]?)/static/", rb"url(\1", data)
         files[f"static/{asset}"] = data
     return files
 
@@ -150,11 +157,6 @@ def rewrite_page(html: str, where: str = "index.html") -> tuple[str, list[str]]:
     return html, wanted
 
 
-def _relative_css_urls(css: bytes) -> bytes:
-    """``url(/static/x.png)`` in a stylesheet under static/ becomes ``url(x.png)``."""
-    return re.sub(rb"url\((['\"]?)/static/", rb"url(\1", css)
-
-
 # -- writing the folder ------------------------------------------------------------------------
 def write_site(
     files: dict[str, bytes], out_dir: str | os.PathLike[str], *, force: bool = False
@@ -192,10 +194,7 @@ def _write(files: dict[str, bytes], out: Path, how: str, earlier: set[str]) -> N
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
     try:
         for rel, data in files.items():
-            path = build / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            os.chmod(path, 0o644)
+            atomic_write_bytes(build / rel, data)  # on disk (fsync) before the rename below
         for folder in [build, *(p for p in build.rglob("*") if p.is_dir())]:
             os.chmod(folder, 0o755)
         if how == "new":
