@@ -413,29 +413,87 @@ def test_rewrite_page():
         MODEL_SCRIPT, f"static/{BACKEND}", "static/page.js"
     ]  # fmt: skip
     assert out.index("Content-Security-Policy") < out.index("stylesheet")
+    assert '<link rel="icon" href="data:,">' in out  # no request for /favicon.ico
     with pytest.raises(ExportError, match='src="/api/backquery.png" needs the server'):
         rewrite_page(html.replace("</nav>", '</nav><img src="/api/backquery.png">'))
 
 
-def test_a_page_and_its_own_files(tmp_path):
-    """Whatever draw page is in the static folder is exported with the files it refers to."""
+PAGE_JS = """"use strict";
+(async () => {
+  const model = await ownnetBackend.model();
+  const x = new Array(784).fill(0);
+  for (let i = 300; i < 500; i++) x[i] = 1;
+  const answer = await ownnetBackend.predict(x);
+  document.getElementById("out").textContent = `${model.name}: ${answer.digit}`;
+})();
+"""
+
+
+@pytest.fixture()
+def own_page(tmp_path: Path) -> Path:
+    """A static folder with a small page of its own that uses ``window.ownnetBackend``, as
+    the draw page does: its stylesheet, a picture the stylesheet refers to, its script."""
+    from PIL import Image
+
     static = tmp_path / "static"
     static.mkdir()
     for name in (*ENGINE, BACKEND):
         shutil.copy(STATIC / name, static / name)
     (static / "index.html").write_text(
         '<html><head><meta charset="utf-8"><link rel="stylesheet" href="/static/look.css">'
-        '</head><body><script src="/static/backend.js"></script>'
+        '</head><body><nav><a href="/">Draw</a><a href="/watch">Watch</a></nav><p id="out"></p>'
+        '<script src="/static/backend.js"></script>'
         '<script src="/static/page.js" defer></script></body></html>'
     )
     (static / "look.css").write_text("body { background: url('/static/paper.png'); }")
-    (static / "paper.png").write_bytes(b"png")
-    (static / "page.js").write_text("ownnetBackend.model();")
+    Image.new("L", (2, 2), 240).save(static / "paper.png")
+    (static / "page.js").write_text(PAGE_JS)
     (static / "unused.js").write_text("")
-    out = export_site(BookNetwork(784, 5, 10, seed=0), {}, tmp_path / "site", static_dir=static)
+    return static
+
+
+def test_a_page_and_its_own_files(own_page, tmp_path):
+    """Whatever draw page is in the static folder is exported with the files it refers to."""
+    net = BookNetwork(784, 5, 10, seed=0)
+    out = export_site(net, {}, tmp_path / "site", static_dir=own_page)
     assert {"static/look.css", "static/paper.png", "static/page.js"} <= site_files(out)
     assert "static/unused.js" not in site_files(out)
     assert (out / "static" / "look.css").read_text() == "body { background: url('paper.png'); }"
-    (static / "page.js").unlink()
+    (own_page / "page.js").unlink()
     with pytest.raises(ExportError, match="refers to static/page.js, which is not in"):
-        export_site(BookNetwork(784, 5, 10, seed=0), {}, tmp_path / "site2", static_dir=static)
+        export_site(net, {}, tmp_path / "site2", static_dir=own_page)
+
+
+def test_a_page_using_the_backend_runs_from_any_folder(own_page, tmp_path, splits, browser):
+    """A page that asks ``window.ownnetBackend`` runs exported, over HTTP in a sub-folder and
+    from disk, with no error and no request outside its folder."""
+    net = build_model("mlp", splits.train)
+    site = export_site(net, {}, tmp_path / "www" / "deep" / "site", static_dir=own_page, name="m")
+    x = np.zeros((1, 784), np.uint8)
+    x[0, 300:500] = 255
+    expected = f"m: {int(net.predict(x)[0])}"
+    with static_server(tmp_path / "www") as url:
+        for address, folder in [
+            (f"{url}/deep/site/index.html", f"{url}/deep/site/"),
+            ((site / "index.html").as_uri(), site.as_uri() + "/"),
+        ]:
+            with recorded_page(browser) as page:
+                page.goto(address)
+                page.wait_for_function("() => document.getElementById('out').textContent")
+                assert page.inner_text("#out") == expected
+                assert page.errors == []
+                assert any(u.endswith("/static/paper.png") for u in page.requests)
+                foreign = [u for u in page.requests if not u.startswith(folder)]
+                assert foreign == [], f"requests outside the site's folder: {foreign}"
+
+
+def test_class_pictures_where_neither_way_works():
+    """BatchNorm between Dense layers: no unit-by-unit inspection, so no class pictures (the
+    page's ``pictures()`` then says why); the page still answers."""
+    from ownnet.web.site_model import class_pictures, model_document
+
+    net = EngineNetwork([Dense(8, "relu"), BatchNorm(), Dense(10, "softmax")])
+    pictures, note = class_pictures(net)
+    assert pictures is None and "only stacks of Dense layers" in note
+    document = model_document(net, {}, "bn.npz")
+    assert document["pictures"] is None and document["confidence"] == "softmax"

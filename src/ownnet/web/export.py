@@ -115,7 +115,8 @@ def rewrite_page(html: str, where: str = "index.html") -> tuple[str, list[str]]:
     ``/static/X`` becomes ``static/X``; ``backend.js`` becomes the engine, ``model.js``
     and ``static-backend.js`` (inserted before the first script if the page has no
     ``backend.js``); links to ``/`` go to ``index.html``, links to other server pages are
-    dropped; the Content-Security-Policy goes first in ``<head>``.
+    dropped; the Content-Security-Policy goes first in ``<head>``, with an empty icon if the
+    page has none.
 
     Raises:
         ExportError: the page loads something else from the server (``src="/api/..."``).
@@ -148,6 +149,8 @@ def rewrite_page(html: str, where: str = "index.html") -> tuple[str, list[str]]:
             "load only files under static/"
         )
     meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+    if not re.search(r'<link\b[^>]*\brel="(shortcut )?icon"', html):
+        meta += '\n<link rel="icon" href="data:,">'  # else the browser asks for /favicon.ico
     head = re.search(r"<head\b[^>]*>", html)
     if head is None:
         raise ExportError(f"{where}: expected an HTML page with a <head>, found none")
