@@ -17,7 +17,7 @@ from ownnet import __version__
 from ownnet.errors import OwnnetError
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = ["train", "test", "data", "sweep", "serve", "predict", "backquery", "inspect"]
+COMMANDS = ["train", "test", "data", "sweep", "serve", "export", "predict", "backquery", "inspect"]
 
 DESCRIPTION = """\
 Make your own neural network from scratch with NumPy, on MNIST.
