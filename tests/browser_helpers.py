@@ -86,7 +86,7 @@ def network_inputs(net: Any, pixels: np.ndarray) -> np.ndarray:
     from ownnet.nn.network import INPUT_SCALES
 
     a, b = INPUT_SCALES[net.input_scale]
-    x = np.asarray(pixels, dtype=np.float64) * (255.0 * a) + b
+    x = np.asarray(pixels, dtype=np.float64) * a + b
     return x.astype(net.dtype).reshape(len(pixels), *net.input_shape)
 
 

@@ -59,7 +59,7 @@ def build_model(kind: str, train) -> object:
     """A small model of ``kind`` trained one epoch on ``train``."""
     if kind.startswith("book"):
         net = BookNetwork(784, 40, 10, 0.1, bias=kind == "book-bias", seed=0)
-        net.fit(train, 1, progress=False)
+        net.fit(train, epochs=1, verbose=0)
         return net
     if kind == "mlp":
         layers = [Dense(48, "relu"), Dropout(0.2), Dense(24, "relu"), Dense(10, "softmax")]
@@ -76,7 +76,7 @@ def build_model(kind: str, train) -> object:
             Dense(10, "softmax"),
         ]
         net = EngineNetwork(layers, input_shape=(1, 28, 28), seed=0)
-    net.fit(train, 1, batch_size=32, optimizer="adam", rng=0, verbose=0)
+    net.fit(train, epochs=1, batch_size=32, optimizer="adam", seed=0, verbose=0)
     return net
 
 
@@ -496,4 +496,6 @@ def test_class_pictures_where_neither_way_works():
     pictures, note = class_pictures(net)
     assert pictures is None and "only stacks of Dense layers" in note
     document = model_document(net, {}, "bn.npz")
-    assert document["pictures"] is None and document["confidence"] == "softmax"
+    assert (
+        document["pictures"] is None and document["confidence"] == "sum"
+    )  # softmax outputs as they are
