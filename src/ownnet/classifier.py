@@ -66,6 +66,8 @@ class Classifier:
     n_classes: int
     output_activation: str = "sigmoid"
     eval_chunk: int = EVAL_CHUNK
+    #: inputs are pixels (uint8 0..255 or floats 0..1); False: any finite features
+    takes_pixels: bool = True
 
     # -- what a model provides ------------------------------------------------------------
     def _outputs(self, flat: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -80,7 +82,7 @@ class Classifier:
     # -- what every model answers ---------------------------------------------------------
     def outputs(self, x: Any) -> np.ndarray:
         """Raw outputs, float64: ``(n, n_classes)`` for a batch, ``(n_classes,)`` for one image."""
-        flat, single = as_images(x, self.n_pixels)
+        flat, single = as_images(x, self.n_pixels, pixels=self.takes_pixels)
         out = np.empty((len(flat), self.n_classes))
         for i in range(0, len(flat), self.eval_chunk):
             out[i : i + self.eval_chunk] = self._outputs(flat[i : i + self.eval_chunk])
@@ -104,7 +106,9 @@ class Classifier:
     def evaluate(self, x: Any, y: Any = None) -> Evaluation:
         """``(loss, accuracy)`` on a Dataset, a pair ``(x, y)`` or images ``x`` with labels
         ``y``; the loss is the model's own (the book's: quadratic), without dropout."""
-        images, labels = as_training_data(x, y, self.n_pixels, self.n_classes)
+        images, labels = as_training_data(
+            x, y, self.n_pixels, self.n_classes, pixels=self.takes_pixels
+        )
         return Evaluation(*self._loss_accuracy(images, labels))
 
     def score(self, x: Any, y: Any = None) -> float:

@@ -28,11 +28,14 @@ def _describe(x: np.ndarray) -> str:
     return f"shape {x.shape} dtype {x.dtype}"
 
 
-def as_images(x: Any, n_pixels: int, what: str = "x") -> tuple[np.ndarray, bool]:
+def as_images(
+    x: Any, n_pixels: int, what: str = "x", *, pixels: bool = True
+) -> tuple[np.ndarray, bool]:
     """Images → ``(flat (n, n_pixels), single)``.
 
     ``flat`` is uint8 (as given) or float32/float64 in 0..1; ``single`` says one image
-    was given rather than a batch (``predict`` then returns one answer).
+    was given rather than a batch (``predict`` then returns one answer). With ``pixels``
+    False (a model of tabular features) any finite numbers are taken, as floats.
     """
     if isinstance(x, (list, tuple)):
         x = np.asarray(x)
@@ -56,6 +59,8 @@ def as_images(x: Any, n_pixels: int, what: str = "x") -> tuple[np.ndarray, bool]
             else (f"(n, {n_pixels})")
         )
         raise InputError(f"{what}: expected images {expected}, or one image, found {_describe(x)}")
+    if not pixels:
+        return _features(flat, x, what), single
     if flat.dtype == np.uint8:
         return flat, single
     if flat.dtype.kind != "f":
@@ -72,6 +77,17 @@ def as_images(x: Any, n_pixels: int, what: str = "x") -> tuple[np.ndarray, bool]
                 f"{low:g}..{high:g} ({_describe(x)})"
             )
     return flat, single
+
+
+def _features(flat: np.ndarray, x: np.ndarray, what: str) -> np.ndarray:
+    """Features of any finite value, as float32/float64."""
+    if flat.dtype.kind not in "biuf":
+        raise InputError(f"{what}: expected numbers, found {_describe(x)}")
+    if flat.dtype not in (np.float32, np.float64):
+        flat = flat.astype(np.float64)
+    if flat.size and not np.all(np.isfinite(flat)):
+        raise InputError(f"{what}: expected finite numbers, found NaN or infinity ({_describe(x)})")
+    return flat
 
 
 def as_labels(y: Any, n: int, n_classes: int, what: str = "y") -> np.ndarray:
@@ -115,11 +131,12 @@ def split_xy(x: Any, y: Any = None, what: str = "x") -> tuple[Any, Any]:
 
 
 def as_training_data(
-    x: Any, y: Any, n_pixels: int, n_classes: int, what: str = "x"
+    x: Any, y: Any, n_pixels: int, n_classes: int, what: str = "x", *, pixels: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training or test data in any accepted form → ``(images (n, n_pixels), labels intp (n,))``."""
+    """Training or test data in any accepted form → ``(images (n, n_pixels), labels intp (n,))``
+    (``pixels`` False: any finite features, see :func:`as_images`)."""
     images, labels = split_xy(x, y, what)
-    flat, _ = as_images(images, n_pixels, f"{what} images" if y is None else what)
+    flat, _ = as_images(images, n_pixels, f"{what} images" if y is None else what, pixels=pixels)
     if len(flat) == 0:
         raise InputError(f"{what}: expected at least one image, found none")
     return flat, as_labels(labels, len(flat), n_classes, "labels" if y is None else "y")

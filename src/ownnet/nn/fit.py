@@ -96,7 +96,9 @@ class Training:
             TrainingDiverged: the loss became NaN or infinite, or rose far above its start.
         """
         epochs, initial_epoch = check_epochs(epochs, initial_epoch)
-        images, labels = as_training_data(x, y, self.n_pixels, self.n_outputs)
+        images, labels = as_training_data(
+            x, y, self.n_pixels, self.n_outputs, pixels=self.takes_pixels
+        )
         val = self._validation(images, labels, validation_data, validation_split)
         if validation_split:
             n_val = len(val[0])
@@ -160,7 +162,14 @@ class Training:
         if data is not None and split:
             raise ValueError("give validation_data or validation_split, not both")
         if data is not None:
-            return as_training_data(data, None, self.n_pixels, self.n_outputs, "validation_data")
+            return as_training_data(
+                data,
+                None,
+                self.n_pixels,
+                self.n_outputs,
+                "validation_data",
+                pixels=self.takes_pixels,
+            )
         if not split:
             return None
         if not 0.0 < split < 1.0:
@@ -176,7 +185,9 @@ class Training:
     def train_on_batch(self, x: Any, y: Any = None) -> tuple[float, float]:
         """One optimiser step on the whole batch (Keras' ``train_on_batch``); returns its
         loss and accuracy, measured before the step."""
-        images, labels = as_training_data(x, y, self.n_pixels, self.n_outputs)
+        images, labels = as_training_data(
+            x, y, self.n_pixels, self.n_outputs, pixels=self.takes_pixels
+        )
         loss, correct = self._train_batch(images, labels, np.arange(len(images)), self.optimizer)
         return loss, correct / len(images)
 

@@ -38,7 +38,8 @@ from ownnet.nn.optimizers import Optimizer, Param, get_optimizer
 from ownnet.training import History
 
 #: ``input_scale`` name -> (range, offset): a pixel ``x`` in 0..1 becomes ``range * x + offset``
-INPUT_SCALES = {"unit": (1.0, 0.0), "book": (PIXEL_RANGE, PIXEL_OFFSET)}
+#: (``"none"``: the inputs are features, taken as they are)
+INPUT_SCALES = {"unit": (1.0, 0.0), "book": (PIXEL_RANGE, PIXEL_OFFSET), "none": (1.0, 0.0)}
 #: ``targets`` name -> (off, on) values.
 TARGETS = {"onehot": (0.0, 1.0), "book": (TARGET_OFF, TARGET_ON)}
 #: images per chunk when predicting or evaluating (conv layers keep larger buffers per image)
@@ -53,7 +54,9 @@ class Network(Training, Classifier):
         input_shape: per-sample input shape: ``(784,)``, or images ``(1, 28, 28)`` for
             conv layers (the pixels are reshaped to it).
         loss: ``"cross_entropy"`` or ``"quadratic"`` (or a :class:`Loss`).
-        input_scale: ``"unit"`` (``x / 255``) or ``"book"`` (``x / 255 * 0.99 + 0.01``).
+        input_scale: ``"unit"`` (``x / 255``), ``"book"`` (``x / 255 * 0.99 + 0.01``) or
+            ``"none"``: the inputs are not pixels but features (tabular data), any finite
+            numbers, taken as they are.
         targets: ``"onehot"`` or ``"book"`` (0.01 and 0.99).
         dtype: ``"float32"`` (default) or ``"float64"``.
         optimizer: what ``fit`` trains with unless told otherwise: a name, a spec
@@ -115,7 +118,8 @@ class Network(Training, Classifier):
         self.n_pixels = int(np.prod(self.input_shape))
         a, b = INPUT_SCALES[input_scale]
         self._scale_a, self._scale_b = self.dtype.type(a), self.dtype.type(b)
-        self._scale_a8 = self.dtype.type(a / 255.0)
+        self.takes_pixels = input_scale != "none"
+        self._scale_a8 = self.dtype.type(a / 255.0 if self.takes_pixels else a)
         off, on = TARGETS[targets]
         self._target_table = np.full((self.n_outputs, self.n_outputs), off, self.dtype)
         np.fill_diagonal(self._target_table, on)
