@@ -38,6 +38,10 @@ class Reading:
         """The digits read, as text."""
         return str(self.digit)
 
+    def __str__(self) -> str:
+        others = ", ".join(f"{d} {c:.2f}" for d, c in self.top3[1:])
+        return f"{self.number} (confidence {self.confidence:.2f}; then {others})"
+
 
 def read(model: Any, source: Any, *, thicken: bool = True) -> Reading:
     """Read the digit in ``source`` (an image path, bytes-like file, Pillow image or array
