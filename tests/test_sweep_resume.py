@@ -99,3 +99,61 @@ def test_sigkill_then_resume_stores_every_run_once(small_mnist_dir: Path, tmp_pa
         assert after[rid].accuracies == run.accuracies
     for spec in (specs[0], specs[-1]):  # and the numbers are the runs' numbers
         assert after[spec.run_id].accuracies == execute_run(spec).accuracies
+
+
+def children_of(pid: int) -> set[int]:
+    """The pids of the living processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigkill_of_a_sweep_with_workers_leaves_no_worker_behind(
+    small_mnist_dir: Path, tmp_path: Path
+) -> None:
+    if not Path("/proc/self/stat").exists():
+        import pytest
+
+        pytest.skip("needs Linux /proc to find the worker processes")
+    db = tmp_path / "sweeps.db"
+    cmd = [*sweep_command(small_mnist_dir, db), "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        while count_runs(db) < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the sweep stored nothing within 90 s"
+            time.sleep(0.02)
+        workers = {pid for pid in children_of(proc.pid)}
+        assert len(workers) >= 2, "expected the sweep's worker processes"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if alive(pid)]
+    for pid in left:  # don't leave them to the rest of the suite either
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"worker processes {left} outlived the killed sweep"
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=os.environ)
+    assert done.returncode == 0, done.stderr
+    assert count_runs(db) == 4 * REPEATS

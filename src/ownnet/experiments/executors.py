@@ -7,7 +7,8 @@ executes, so the numbers are the same on every executor.
 
 * :class:`SerialExecutor` runs them one after another in this process.
 * :class:`ProcessExecutor` (``--workers N``) starts N fresh Python processes
-  ("spawn") with ``OPENBLAS_NUM_THREADS=1`` and friends in their environment.
+  ("spawn") with ``OPENBLAS_NUM_THREADS=1`` and friends in their environment; each
+  ends when the sweep's process ends, even when it is killed (:func:`exit_with_parent`).
 * :class:`DaskExecutor` (``--scheduler tcp://HOST:PORT`` for an existing
   cluster, ``--scheduler local`` for a ``LocalCluster`` of N single-threaded
   worker processes). Dask's nanny already sets the BLAS variables to 1 for its
@@ -19,9 +20,14 @@ Workers load the dataset themselves, once per process, from the data folder.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -40,6 +46,29 @@ THREAD_VARIABLES = (
 )
 
 RunFn = Callable[[RunSpec], RunResult]
+
+#: seconds between a worker's looks at whether its parent is still there
+PARENT_CHECK = 1.0
+#: Linux prctl option: the signal a process gets when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent(parent: int) -> None:
+    """Make this worker process end when the process that started it (``parent``) ends,
+    even by ``kill -9``: on Linux the kernel sends it SIGKILL (``prctl``); everywhere a
+    watchdog thread exits the process once its parent id is no longer ``parent``."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ownnet-parent-watch", daemon=True).start()
 
 
 class Executor:
@@ -111,7 +140,10 @@ class ProcessExecutor(Executor):
         # (execute_run also limits BLAS to one thread around each run.)
         self._env.enter_context(_environment({k: "1" for k in THREAD_VARIABLES}))
         self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
         )
 
     def map(self, specs: Iterable[RunSpec], fn: RunFn = execute_run) -> Iterator[RunResult]:
