@@ -67,7 +67,7 @@ def check(settings: dict[str, Any]) -> tuple[int, int]:
     limit = limit_bytes()
     if needed > limit:
         raise TooLarge(
-            f"a {settings['model']} model with these settings has {params:,} parameters and "
+            f"this {settings['model']} model has {params:,} parameters and "
             f"would need about {needed / 2**30:,.1f} GiB to train; the limit is "
             f"{limit / 2**30:g} GiB (set ${MAX_GIB_ENV} to raise it)"
         )

@@ -233,6 +233,36 @@ def run_epochs(
     Returns:
         ``run.history``, one row per epoch trained.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # a diverging run is stopped, with advice, by the checks below, not NumPy's warnings
+        return _run_epochs(
+            run,
+            images,
+            labels,
+            train_epoch,
+            evaluate,
+            validation,
+            shuffle,
+            initial_epoch,
+            before_epoch,
+            extra_loss,
+            augment,
+        )
+
+
+def _run_epochs(
+    run: Run,
+    images: np.ndarray,
+    labels: np.ndarray,
+    train_epoch: TrainEpoch,
+    evaluate: Evaluate,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    shuffle: bool,
+    initial_epoch: int,
+    before_epoch: Callable[[Run], None] | None,
+    extra_loss: Callable[[], float] | None,
+    augment: Augment | None,
+) -> History:
     n = len(images)
     run.samples = n
     for cb in run.callbacks:

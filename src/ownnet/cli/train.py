@@ -13,6 +13,9 @@ from typing import Any
 
 from ownnet.cli.common import add_data_options, check_writable, load_data, positive_int
 
+#: a run whose training accuracy stays at or below this times chance learnt nothing
+CHANCE_FACTOR = 1.5
+
 DESCRIPTION = """\
 Train a network on MNIST and save it as a model file.
 
@@ -101,15 +104,12 @@ def _callbacks(args: argparse.Namespace, info: dict[str, Any], resume: Any = Non
 
 
 def _train(args: argparse.Namespace, config: dict[str, Any], splits: Any) -> tuple[Any, dict]:
-    from ownnet.config import ENGINE, describe, settings, train
+    from ownnet.config import describe, settings, train
 
     full = settings(config)
-    engine = full["model"] in ENGINE
     val_split = args.val_split
     if val_split is None and args.early_stopping is not None:
         val_split = 0.1
-    if val_split and not engine:
-        raise _error("--val-split is an option of --model mlp or cnn")
     full["early_stopping"] = args.early_stopping
     info = {
         "training": {
@@ -123,15 +123,29 @@ def _train(args: argparse.Namespace, config: dict[str, Any], splits: Any) -> tup
     if not args.quiet:
         print(describe(config, len(splits.train)), flush=True)
     validation = {"validation_split": val_split} if val_split else {"validation_data": splits.test}
-    model, _ = train(
+    model, history = train(
         config,
         splits.train,
         callbacks=_callbacks(args, info),
         verbose=0 if args.quiet else 1,
         **validation,
     )
+    _check_learnt(history, full)
     info["test_accuracy"] = model.score(splits.test)
     return model, info
+
+
+def _check_learnt(history: Any, settings: dict[str, Any]) -> None:
+    """Refuse to save a run that learnt nothing: its training accuracy no better than
+    guessing (a learning rate far too large does this)."""
+    best = max(history["accuracy"])
+    if best <= CHANCE_FACTOR / 10:
+        raise _error(
+            f"training failed: after {len(history)} epochs the network gets {best:.1%} of the "
+            f"training samples right, no better than guessing one of 10 digits; with lr "
+            f"{settings['lr']:g} try a smaller learning rate, e.g. {settings['lr'] / 10:g} "
+            "(nothing was saved)"
+        )
 
 
 def _resume(args: argparse.Namespace, splits: Any) -> tuple[Any, dict]:

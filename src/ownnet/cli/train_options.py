@@ -171,10 +171,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
     )
     nn.add_argument(
         "--max-shift",
-        type=int_range(0, 13),
+        type=int_range(0, 8),
         metavar="PX",
-        help="each epoch, shift every training image by up to PX whole pixels "
-        "(0..13; mlp 0, cnn 2)",
+        help="each epoch, shift every training image by up to PX whole pixels (0..8; mlp 0, cnn 2)",
     )
     nn.add_argument(
         "--filters", type=int_list, metavar="N,N,...", help="cnn: channels per conv layer (32,64)"
@@ -191,6 +190,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
 def config_from(args: argparse.Namespace) -> dict[str, Any]:
     """The config the options ask for: ``model``, ``seed`` and the options given."""
     config: dict[str, Any] = {"model": args.model, "seed": args.seed}
+    for option, dest in (("--val-split", "val_split"), ("--early-stopping", "early_stopping")):
+        if getattr(args, dest, None) is not None and args.model not in ENGINE:
+            raise OwnnetError(f"{option} is an option of --model mlp or cnn, not of {args.model}")
     for dest, (key, models) in OPTIONS.items():
         value = getattr(args, dest, None)
         if value is None or dest == "seed":
