@@ -172,3 +172,43 @@ def test_the_readme_example_runs_as_written(small_mnist_dir, tmp_path, monkeypat
     assert re.fullmatch(r"\d \(confidence 0\.\d\d; then \d 0\.\d\d, \d 0\.\d\d\)", printed[-1])
     if real_dir("mnist") is not None:  # trained on real digits (not the stand-ins), it reads 7
         assert printed[-1].startswith("7 ")
+
+
+class StopAfter(Callback):
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_epoch_end(self, run):
+        if run.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("name", ["book", "neurons"])
+def test_checkpoint_and_early_stopping_work_on_the_book_models(name, data, tmp_path):
+    from ownnet.callbacks import Checkpoint, EarlyStopping
+    from ownnet.checkpoint import load_checkpoint
+
+    x, y, xt, yt = data
+    n = 40 if name == "neurons" else len(x)
+    straight = models()[name]
+    options = {"validation_data": (xt, yt), "shuffle": True, "verbose": 0}
+    straight.fit(x[:n], y[:n], epochs=3, seed=4, **options)
+    path = tmp_path / "run.npz"
+    with pytest.raises(KeyboardInterrupt):
+        models()[name].fit(x[:n], y[:n], epochs=3, seed=4,
+                           callbacks=[Checkpoint(path), StopAfter(1)], **options)  # fmt: skip
+    resume = load_checkpoint(path)
+    assert resume.epoch == 1 and resume.optimizer is None
+    resume.model.fit(x[:n], y[:n], **resume.fit_kwargs(), validation_data=(xt, yt), verbose=0)
+    for mine, theirs in zip(resume.model.state()[0].values(), straight.state()[0].values()):
+        np.testing.assert_array_equal(mine, theirs)
+    assert resume.model.history["val_loss"] == straight.history["val_loss"]
+    # no epoch improves the loss by 10: it stops after epoch 2 and puts epoch 1's weights back
+    stop = EarlyStopping(patience=0, monitor="loss", min_delta=10.0)
+    model = models()[name]
+    model.fit(x[:n], y[:n], epochs=3, seed=4, callbacks=[stop], **options)
+    once = models()[name]
+    once.fit(x[:n], y[:n], epochs=1, seed=4, **options)
+    assert len(model.history) == 2 and stop.best_epoch == 1
+    for mine, theirs in zip(model.state()[0].values(), once.state()[0].values()):
+        np.testing.assert_array_equal(mine, theirs)
