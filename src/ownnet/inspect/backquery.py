@@ -27,9 +27,11 @@ from typing import Any
 import numpy as np
 from scipy.special import logit
 
+from ownnet.book import TARGET_OFF, TARGET_ON, book_targets
 from ownnet.inspect.stack import InspectError, dense_layers
 
-LOW, HIGH = 0.01, 0.99
+#: the book rescales each back-queried layer into the targets' range
+LOW, HIGH = TARGET_OFF, TARGET_ON
 
 INVERTIBLE = ("sigmoid",)
 
@@ -129,14 +131,6 @@ def backquery(model: Any, targets: np.ndarray) -> np.ndarray:
         x = z @ np.asarray(layer.weights, dtype=np.float64).T  # (k, n_out) @ (n_out, n_in)
         y = rescale(x)
     return y
-
-
-def book_targets(labels: np.ndarray, n_output: int = 10) -> np.ndarray:
-    """Targets ``(k, n_output)``: 0.01, and 0.99 at each label."""
-    labels = np.asarray(labels, dtype=np.intp)
-    t = np.full((len(labels), n_output), LOW)
-    t[np.arange(len(labels)), labels] = HIGH
-    return t
 
 
 def to_image(values: np.ndarray, side: int = 28) -> np.ndarray:
