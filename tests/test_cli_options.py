@@ -76,7 +76,8 @@ def test_a_run_that_learns_nothing_is_not_saved(small_mnist_dir, tmp_path, capsy
                  "--data", str(small_mnist_dir), "--out", str(out)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1 and not out.exists()
-    assert "no better than guessing" in err and "try a smaller learning rate, e.g. 100" in err
+    assert "the test images" in err and "no better than guessing" in err
+    assert "try a smaller learning rate, e.g. 100" in err
 
 
 def test_a_diverging_engine_run_names_the_epoch_and_saves_nothing(

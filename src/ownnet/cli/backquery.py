@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from ownnet.cli.common import add_model_argument, load_model
+from ownnet.inspect.backquery import backquery_digits, backquery_figure
+from ownnet.inspect.grids import save_figure, save_grey_png
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,8 +48,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ownnet.inspect.backquery import backquery_digits, backquery_figure
-    from ownnet.inspect.grids import save_figure, save_grey_png
 
     model = load_model(args.model)
     result = backquery_digits(model)

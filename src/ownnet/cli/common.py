@@ -16,7 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ownnet.data.mnist import load_mnist
 from ownnet.errors import OwnnetError
+from ownnet.io import load
 
 DATASETS = ("mnist", "fashion-mnist")
 
@@ -107,7 +109,6 @@ def add_data_options(parser: Any, *, name_default: str | None = "mnist", what: s
 def load_data(data_dir: str | None, name: str, *, progress: bool = True, say: bool = True) -> Any:
     """The train and test splits of dataset ``name``, found as ``ownnet data info`` shows;
     prints which dataset and folder were used."""
-    from ownnet.data.mnist import load_mnist
 
     splits = load_mnist(data_dir, name, progress=progress)
     if say:
@@ -138,7 +139,6 @@ def add_model_argument(parser: Any, *, optional: bool = False) -> None:
 
 def load_model(path: str) -> Any:
     """The model in ``path`` (``model.meta`` holds its metadata)."""
-    from ownnet.io import load
 
     return load(path)
 

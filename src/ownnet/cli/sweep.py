@@ -9,7 +9,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
+
+from ownnet.errors import OwnnetError
+from ownnet.experiments.executors import make_executor
+from ownnet.experiments.params import PARAMS, canonical
+from ownnet.experiments.plots import plot
+from ownnet.experiments.presets import PRESETS
+from ownnet.experiments.store import DEFAULT_DB, Store
+from ownnet.experiments.summary import (
+    format_table,
+    format_value,
+    parse_where,
+    select,
+    summarize,
+    varying,
+)
+from ownnet.experiments.sweep import Plan, parse_param, pending, plan_runs, run_sweep
 
 DESCRIPTION = """\
 Run a grid of parameter values, each config several times with different seeds,
@@ -32,9 +49,6 @@ numbers: serial (default), --workers N local processes, or Dask with
 
 
 def _epilog() -> str:
-    from ownnet.experiments.params import PARAMS
-    from ownnet.experiments.presets import PRESETS
-    from ownnet.experiments.summary import format_value
 
     lines = ["presets:"]
     lines += [f"  {p.name:14s} {p.description}" for p in PRESETS.values()]
@@ -141,9 +155,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> tuple[Any, Any]:
-    from ownnet.errors import OwnnetError
-    from ownnet.experiments.presets import PRESETS
-    from ownnet.experiments.sweep import Plan, parse_param
 
     preset = None
     if args.preset:
@@ -177,13 +188,6 @@ def _plan(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ownnet.experiments.executors import make_executor
-    from ownnet.experiments.params import PARAMS, canonical
-    from ownnet.experiments.store import DEFAULT_DB, Store
-    from ownnet.experiments.summary import format_table, format_value, summarize
-    from ownnet.experiments.sweep import pending, plan_runs, run_sweep
 
     plan, preset = _plan(args)
     db = args.db or DEFAULT_DB
@@ -224,8 +228,6 @@ def _sweep(args: argparse.Namespace) -> int:
         hint = _plot_hint(db, plot_spec, fixed, everything)
         print(f"plot: {hint}")
         if args.plot:
-            from ownnet.experiments.plots import plot
-
             path = plot(
                 runs,
                 args.plot,
@@ -250,7 +252,6 @@ def _default_plot(plan: Any) -> dict[str, Any]:
 def _plot_hint(db: str, spec: dict[str, Any], fixed: dict[str, Any], everything: list[Any]) -> str:
     """The ``ownnet sweep plot`` command for this sweep, with --where for the fixed
     parameters that other sweeps in the same store vary."""
-    from ownnet.experiments.summary import format_value, varying
 
     free = {spec["x"], spec.get("hue")}
     parts = ["ownnet sweep plot", db, "--x", spec["x"]]
@@ -263,9 +264,6 @@ def _plot_hint(db: str, spec: dict[str, Any], fixed: dict[str, Any], everything:
 
 
 def _load(args: argparse.Namespace) -> list[Any]:
-    from ownnet.errors import OwnnetError
-    from ownnet.experiments.store import Store
-    from ownnet.experiments.summary import parse_where, select
 
     where = parse_where(args.where)
     with Store(args.store, create=False) as store:
@@ -279,8 +277,6 @@ def _load(args: argparse.Namespace) -> list[Any]:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from ownnet.errors import OwnnetError
-    from ownnet.experiments.summary import format_table, summarize
 
     epochs = None
     if args.epochs:
@@ -295,7 +291,6 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from ownnet.experiments.plots import plot
 
     runs = _load(args)
     out = args.out or f"sweep-{args.x}" + (f"-{args.hue}" if args.hue else "") + ".png"

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from ownnet.cli.common import add_data_options, add_model_argument, load_data, load_model
+from ownnet.confusion import confusion_matrix, format_confusion, per_class_accuracy
+from ownnet.inspect.report import write_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ownnet.confusion import confusion_matrix, format_confusion, per_class_accuracy
 
     model = load_model(args.model)
     meta = model.meta
@@ -51,8 +52,6 @@ def run(args: argparse.Namespace) -> int:
     print("confusion matrix:")
     print(format_confusion(matrix))
     if args.report:
-        from ownnet.inspect.report import write_report
-
         for path in write_report(model, test, args.report):
             print(f"wrote {path}")
     return 0

@@ -11,10 +11,22 @@ import argparse
 import time
 from typing import Any
 
-from ownnet.cli.common import add_data_options, check_writable, load_data, positive_int
+import numpy as np
+from threadpoolctl import threadpool_limits
 
-#: a run whose training accuracy stays at or below this times chance learnt nothing
-CHANCE_FACTOR = 1.5
+from ownnet.callbacks import Checkpoint, EarlyStopping
+from ownnet.checkpoint import load_checkpoint
+from ownnet.cli.common import add_data_options, check_writable, load_data, positive_int
+from ownnet.cli.train_options import add_options, config_from
+from ownnet.config import describe, settings, train
+from ownnet.errors import OwnnetError
+from ownnet.memory import peak_rss_mb
+from ownnet.sizes import check
+from ownnet.threads import default_threads
+
+#: a network that gives one answer for this share of the test images, and gets no more than
+#: CHANCE_FACTOR times chance right, collapsed
+COLLAPSED, CHANCE_FACTOR = 0.9, 1.5
 
 DESCRIPTION = """\
 Train a network on MNIST and save it as a model file.
@@ -34,7 +46,6 @@ checked before training starts, so a long run is never lost at the end.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ownnet.cli.train_options import add_options
 
     p = sub.add_parser(
         "train",
@@ -63,13 +74,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from threadpoolctl import threadpool_limits
-
-    from ownnet.cli.train_options import config_from
-    from ownnet.config import settings
-    from ownnet.memory import peak_rss_mb
-    from ownnet.sizes import check
-    from ownnet.threads import default_threads
 
     start = time.perf_counter()
     config = config_from(args)
@@ -90,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _callbacks(args: argparse.Namespace, info: dict[str, Any], resume: Any = None) -> list[Any]:
-    from ownnet.callbacks import Checkpoint, EarlyStopping
 
     callbacks: list[Any] = []
     patience = info["training"].get("early_stopping")
@@ -104,7 +107,6 @@ def _callbacks(args: argparse.Namespace, info: dict[str, Any], resume: Any = Non
 
 
 def _train(args: argparse.Namespace, config: dict[str, Any], splits: Any) -> tuple[Any, dict]:
-    from ownnet.config import describe, settings, train
 
     full = settings(config)
     val_split = args.val_split
@@ -123,33 +125,34 @@ def _train(args: argparse.Namespace, config: dict[str, Any], splits: Any) -> tup
     if not args.quiet:
         print(describe(config, len(splits.train)), flush=True)
     validation = {"validation_split": val_split} if val_split else {"validation_data": splits.test}
-    model, history = train(
+    model, _ = train(
         config,
         splits.train,
         callbacks=_callbacks(args, info),
         verbose=0 if args.quiet else 1,
         **validation,
     )
-    _check_learnt(history, full)
+    _check_learnt(model, splits.test, full)
     info["test_accuracy"] = model.score(splits.test)
     return model, info
 
 
-def _check_learnt(history: Any, settings: dict[str, Any]) -> None:
-    """Refuse to save a run that learnt nothing: its training accuracy no better than
-    guessing (a learning rate far too large does this)."""
-    best = max(history["accuracy"])
-    if best <= CHANCE_FACTOR / 10:
-        raise _error(
-            f"training failed: after {len(history)} epochs the network gets {best:.1%} of the "
-            f"training samples right, no better than guessing one of 10 digits; with lr "
-            f"{settings['lr']:g} try a smaller learning rate, e.g. {settings['lr'] / 10:g} "
-            "(nothing was saved)"
+def _check_learnt(model: Any, test: Any, settings: dict[str, Any]) -> None:
+    """Refuse to save a network that collapsed: one answer for nearly every test image and no
+    better than guessing (a learning rate far too large does this)."""
+    predicted = np.asarray(model.predict(test.images))
+    counts = np.bincount(predicted, minlength=10)
+    accuracy = float(np.mean(predicted == np.asarray(test.labels)))
+    if counts.max() >= COLLAPSED * len(predicted) and accuracy <= CHANCE_FACTOR / len(counts):
+        raise OwnnetError(
+            f"training failed: the network answers {int(counts.argmax())} for "
+            f"{counts.max() / len(predicted):.0%} of the test images ({accuracy:.1%} right, no "
+            f"better than guessing); with lr {settings['lr']:g} try a smaller learning rate, "
+            f"e.g. {settings['lr'] / 10:g} (nothing was saved)"
         )
 
 
 def _resume(args: argparse.Namespace, splits: Any) -> tuple[Any, dict]:
-    from ownnet.checkpoint import load_checkpoint
 
     r = load_checkpoint(args.resume)
     info = dict(r.info)
@@ -181,6 +184,4 @@ def _resume(args: argparse.Namespace, splits: Any) -> tuple[Any, dict]:
 
 
 def _error(message: str) -> Exception:
-    from ownnet.errors import OwnnetError
-
     return OwnnetError(message)

@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ownnet import __version__
 from ownnet.augmentation import RandomTransform
 from ownnet.config import from_config, train
+from ownnet.data.mnist import load_mnist
 from ownnet.errors import OwnnetError
 from ownnet.experiments.params import canonical, model_config
 
@@ -117,7 +119,6 @@ class RunResult:
 # -- data, loaded by each worker process once --------------------------------------------
 @functools.lru_cache(maxsize=2)
 def _full_splits(dataset: str, data_dir: str | None) -> Any:
-    from ownnet.data.mnist import load_mnist
 
     return load_mnist(data_dir, dataset, progress=False)
 
@@ -159,7 +160,6 @@ def single_thread_blas() -> Iterator[None]:
     One thread per run makes parallel runs not fight over cores, and makes the
     numbers not depend on how a multithreaded BLAS splits its sums.
     """
-    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
         yield

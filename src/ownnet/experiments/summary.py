@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from scipy.stats import t
 
 from ownnet.errors import OwnnetError
 from ownnet.experiments.params import PARAMS, canonical, split_setting
@@ -43,7 +44,6 @@ class Stats:
         mean = float(x.mean())
         if x.size < 2:
             return cls(1, mean, math.nan, math.nan, math.nan)
-        from scipy.stats import t
 
         std = float(x.std(ddof=1))
         half = float(t.ppf(0.975, x.size - 1)) * std / math.sqrt(x.size)

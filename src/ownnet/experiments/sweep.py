@@ -12,8 +12,11 @@ records each one the moment it finishes.
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from tqdm import tqdm
 
 from ownnet.errors import OwnnetError
 from ownnet.experiments.executors import Executor
@@ -103,14 +106,11 @@ def run_sweep(
     specs: list[RunSpec], store: Store, executor: Executor, *, progress: bool = True
 ) -> SweepReport:
     """Run the specs the store lacks on ``executor``, storing each result as it finishes."""
-    import time
 
     start = time.perf_counter()
     todo = pending(specs, store)
     bar = None
     if progress and todo:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(todo), desc=f"sweep ({executor.name})", unit="run")
     ran = 0
     try:

@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import logit
 
 from ownnet.book import TARGET_OFF, TARGET_ON, book_targets
+from ownnet.inspect.grids import image_grid
 from ownnet.inspect.stack import InspectError, dense_layers
 
 #: the book rescales each back-queried layer into the targets' range
@@ -180,7 +181,6 @@ def backquery_figure(
     ``book``: show the book's grey pictures (and what the network reads in them)
     instead of the pictures with the background set to 0.
     """
-    from ownnet.inspect.grids import image_grid
 
     images = result.book_images if book else result.images
     read = result.book_predicted if book else result.predicted

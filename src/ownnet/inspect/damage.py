@@ -29,6 +29,7 @@ import numpy as np
 
 from ownnet.atomic import atomic_write_bytes
 from ownnet.data.augment import rotate
+from ownnet.inspect.grids import save_figure
 from ownnet.inspect.stack import dense_layers, kind_of
 
 FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -185,7 +186,6 @@ def run_damage(
     **levels: Any,
 ) -> tuple[list[DamageRow], list[Path]]:
     """Run :func:`damage_rows` and write ``damage.csv`` and three PNG plots into ``directory``."""
-    from ownnet.inspect.grids import save_figure
 
     rows = damage_rows(model, test, seeds=seeds, progress=progress, **levels)
     directory = Path(directory)

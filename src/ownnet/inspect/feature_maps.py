@@ -19,14 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.inspect.grids import image_grid
+from ownnet.inspect.maximize import maximize
 from ownnet.inspect.stack import InspectError, input_scale, kind_of
+from ownnet.nn.conv import Conv2D
 
 
 def conv_layers(model: Any) -> list[tuple[int, Any]]:
     """``[(position in model.layers, Conv2D layer), ...]``, first first (empty for MLPs)."""
     if kind_of(model) != "nn":
         return []
-    from ownnet.nn.conv import Conv2D
 
     return [(i, layer) for i, layer in enumerate(model.layers) if isinstance(layer, Conv2D)]
 
@@ -86,7 +88,6 @@ def feature_maps(model: Any, image: np.ndarray, layer: int | str = 1) -> np.ndar
 def _linear_twin(model: Any, pos: int) -> Any:
     """The conv layer at ``pos`` without its activation, sharing its weights: its outputs
     are the channels' net inputs."""
-    from ownnet.nn.conv import Conv2D
 
     conv = model.layers[pos]
     twin = Conv2D(
@@ -159,7 +160,6 @@ def maximize_channels(
     input large: :func:`ownnet.inspect.maximize.maximize` (same ``options``: steps, lr, l2,
     blur, seed) through the conv, pooling and normalisation layers' backward passes.
     Returns its :class:`~ownnet.inspect.maximize.Maximized`."""
-    from ownnet.inspect.maximize import maximize
 
     return maximize(model, ChannelProbe(model, layer), channels, **options)
 
@@ -169,7 +169,6 @@ def maximize_channels(
 
 def kernels_figure(model: Any, layer: int | str = 1, *, title: str | None = None) -> Any:
     """A grid of conv kernels (red excites, blue inhibits, white is 0)."""
-    from ownnet.inspect.grids import image_grid
 
     pics = kernels(model, layer)
     titles = [f"kernel {i}" for i in range(len(pics))]
@@ -180,7 +179,6 @@ def feature_maps_figure(
     model: Any, image: np.ndarray, layer: int | str = 1, *, title: str | None = None
 ) -> Any:
     """The input picture, then each channel of conv layer ``layer`` for it (dark = strong)."""
-    from ownnet.inspect.grids import image_grid
 
     maps = feature_maps(model, image, layer)
     img = np.asarray(image, dtype=np.float64) / 255.0

@@ -11,11 +11,15 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
+from PIL import Image
 
 from ownnet.atomic import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def image_grid(
@@ -63,6 +67,8 @@ def image_grid(
     gap = 0.05  # inches around each picture
     width, height = ncols * cell + bar, nrows * (cell + text) + head
     # the layout is computed here, not by a layout engine: cheap and the same every time
+    from matplotlib.figure import Figure  # plotting stays off the command line's start
+
     fig = Figure(figsize=(width, height))
     if vmin is None and vmax is None and not symmetric:
         vmin, vmax = float(images.min()), float(images.max())
@@ -99,7 +105,6 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) ->
 
 def save_grey_png(image: np.ndarray, path: str | os.PathLike[str], *, zoom: int = 1) -> Path:
     """Write a uint8 ``(h, w)`` picture as a greyscale PNG (optionally enlarged ``zoom`` times)."""
-    from PIL import Image
 
     im = Image.fromarray(np.asarray(image, dtype=np.uint8))
     if zoom > 1:

@@ -34,8 +34,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
+from threadpoolctl import threadpool_limits
 
+from ownnet.inspect.grids import image_grid
 from ownnet.inspect.stack import InspectError, as_nn, dense_layers, input_scale, layer_number
+from ownnet.nn.dense import Dense
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,6 @@ class Maximized:
 @contextlib.contextmanager
 def _true_gradients(net: Any) -> Iterator[None]:
     """Make every Dense layer pass back true gradients (not the book's errors) for a while."""
-    from ownnet.nn.dense import Dense
 
     saved = [(layer, layer.book_errors) for layer in net.layers if isinstance(layer, Dense)]
     try:
@@ -77,12 +80,7 @@ def _true_gradients(net: Any) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """Small matrix products run faster on one BLAS thread (if threadpoolctl is installed)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
+    """Small matrix products run faster on one BLAS thread."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
@@ -223,7 +221,6 @@ def _smoother(sigma: float, n_pixels: int) -> Callable[[np.ndarray], np.ndarray]
     With ``mode="constant"`` and a symmetric kernel the smoothing is a symmetric
     linear map, so it is also its own transpose for the chain rule.
     """
-    from scipy import ndimage
 
     side = int(round(np.sqrt(n_pixels)))
     if sigma <= 0 or side * side != n_pixels:
@@ -241,7 +238,6 @@ def maximize_figure(
     result: Maximized, *, title: str | None = None, ncols: int | None = None, classes: bool = False
 ) -> Any:
     """A grid of the maximising pictures (each scaled to its maximum), titled with unit and z."""
-    from ownnet.inspect.grids import image_grid
 
     name = "class" if classes else "unit"
     titles = [f"{name} {u}: z={z:.1f}" for u, z in zip(result.units, result.net_input, strict=True)]

@@ -22,6 +22,7 @@ import numpy as np
 from ownnet.atomic import atomic_write_bytes
 from ownnet.confusion import confusion_matrix
 from ownnet.inspect.confidence import confidences
+from ownnet.inspect.grids import image_grid, save_figure
 
 GALLERY = 36
 
@@ -92,7 +93,6 @@ def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str
     Returns:
         The paths written.
     """
-    from ownnet.inspect.grids import image_grid, save_figure
 
     directory = Path(directory)
     images = np.asarray(test_dataset.images).reshape(-1, 28, 28)

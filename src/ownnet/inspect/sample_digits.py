@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -129,7 +130,6 @@ def write_samples(
     Files are named ``NN-digit-D.png`` (or ``.jpg`` for every third one), so the
     label is in the name. Returns ``[(path, label), ...]``.
     """
-    from io import BytesIO
 
     rng = np.random.default_rng(seed)
     directory = Path(directory)

@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.inspect.feature_maps import conv_layers
+from ownnet.inspect.grids import image_grid
 from ownnet.inspect.stack import InspectError, dense_layers
 
 
 def first_layer_weights(model: Any, units: np.ndarray | list[int] | None = None) -> np.ndarray:
     """The first dense layer's weights as pictures ``(k, 28, 28)`` (default: every unit)."""
-    from ownnet.inspect.feature_maps import conv_layers
 
     if conv_layers(model):
         raise InspectError(
@@ -54,7 +55,6 @@ def choose_units(n_units: int, count: int | None, units: list[int] | None) -> np
 
 def weights_figure(model: Any, units: np.ndarray, *, title: str | None = None) -> Any:
     """A grid of first-layer weight pictures (red excites, blue inhibits, white is 0)."""
-    from ownnet.inspect.grids import image_grid
 
     pics = first_layer_weights(model, units)
     titles = [f"unit {u}" for u in units]
