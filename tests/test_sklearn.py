@@ -261,6 +261,42 @@ def test_fit_leaves_the_model_and_its_history():
 
 
 @quiet
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"activation": "tanh"},
+        {"activation": "logistic"},
+        {"activation": "identity"},
+        {"activation": "leaky_relu"},
+        {"activation": "prelu"},
+        {"solver": "sgd", "learning_rate_init": None},  # SGD's own: 0.1
+        {"solver": "sgd", "learning_rate_init": None, "momentum": 0.0},
+        {"solver": "rmsprop"},
+        {"hidden_layer_sizes": ()},
+        {"batch_size": 16, "alpha": 0.01},
+    ],
+    ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()),
+)
+def test_engine_settings_learn_iris(params):
+    X, y = load_iris(return_X_y=True)
+    params = {"max_iter": 50, "learning_rate_init": 0.01, "random_state": 0, **params}
+    clf = OwnnetClassifier(**params).fit(X, y)
+    assert clf.loss_curve_[-1] < 0.6 * clf.loss_curve_[0]
+    assert clf.score(X, y) >= 0.85  # measured 0.86 (no hidden layer) to 0.99
+
+
+@quiet
+def test_dropout_draws_from_random_state():
+    X, y = load_wine(return_X_y=True)
+    proba = [
+        OwnnetClassifier(dropout=0.3, max_iter=20, random_state=seed).fit(X, y).predict_proba(X)
+        for seed in (1, 1, 2)
+    ]
+    np.testing.assert_array_equal(proba[0], proba[1])
+    assert not np.allclose(proba[0], proba[2])
+
+
+@quiet
 def test_early_stopping_watches_held_out_loss():
     X, y = load_breast_cancer(return_X_y=True)
     clf = OwnnetClassifier(
@@ -296,12 +332,13 @@ def test_pickle_keeps_the_network_as_a_model_file_does(model):
 
 @quiet
 def test_pandas_feature_names():
-    pd = pytest.importorskip("pandas", reason="pandas is not installed (the test extra has it)")
+    pytest.importorskip("pandas", reason="pandas is not installed (the test extra has it)")
     data = load_iris(as_frame=True)
     clf = OwnnetClassifier(random_state=0).fit(data.data, data.target)
     assert list(clf.feature_names_in_) == list(data.data.columns)
-    np.testing.assert_array_equal(clf.predict(data.data), clf.predict(data.data.to_numpy()))
-    renamed = data.data.rename(columns=lambda c: c.upper())
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        plain = clf.predict(data.data.to_numpy())
+    np.testing.assert_array_equal(clf.predict(data.data), plain)
+    renamed = data.data.rename(columns=str.upper)
     with pytest.raises(ValueError, match="feature names"):
         clf.predict(renamed)
-    assert isinstance(pd.Series(clf.predict(data.data)), pd.Series)
