@@ -34,7 +34,10 @@ from sklearn.model_selection import (  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils.estimator_checks import (  # noqa: E402
+    estimator_checks_generator,
+    parametrize_with_checks,
+)
 
 import ownnet  # noqa: E402
 from ownnet.errors import OwnnetError  # noqa: E402
@@ -54,9 +57,20 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+def array_api_checks(estimator) -> list:
+    return [
+        check
+        for _, check in estimator_checks_generator(estimator)
+        if getattr(check, "func", check).__name__ == "check_array_api_input"
+    ]
+
+
 def test_array_api_check_runs_with_scipy_array_api():
     """scikit-learn's check_array_api_input skips itself unless SCIPY_ARRAY_API=1 was set
     before SciPy was imported; here it runs in a fresh interpreter that has it."""
+    expected = sum(len(array_api_checks(est)) for est in ESTIMATORS)
+    if not expected:
+        pytest.skip("this scikit-learn has no array API check for these estimators")
     code = (
         "import warnings\n"
         "from sklearn.utils.estimator_checks import estimator_checks_generator\n"
@@ -77,7 +91,7 @@ def test_array_api_check_runs_with_scipy_array_api():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["ran", "2"]
+    assert result.stdout.split() == ["ran", str(expected)]
 
 
 # -- real tabular data ------------------------------------------------------------------
@@ -305,7 +319,7 @@ def test_early_stopping_watches_held_out_loss():
     assert "val_loss" in clf.history_
     assert clf.n_iter_ < clf.max_iter
     assert clf.history_.history["samples"][0] == len(y) - round(0.1 * len(y))
-    assert clf.score(X, y) >= 0.97  # measured 0.99
+    assert clf.score(X, y) >= 0.97  # measured 0.972 (best epoch 3 of 8, restored)
 
 
 def test_convergence_warning_when_max_iter_cuts_training_short():

@@ -351,20 +351,16 @@ class OwnnetClassifier(ClassifierMixin, BaseEstimator):
         super().__setstate__(state)
 
     # -- answers ------------------------------------------------------------------------
-    def _outputs_of(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        # (n, n_classes) also for one sample of one feature, which the model would take
-        # for a single image
-        with one_blas_thread():
-            proba = self.model_.predict_proba(self.scaler_.transform(X))
-        return proba.reshape(len(X), -1)
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Per-class scores ``(n_samples, n_classes)`` that sum to 1, in the order of
         ``classes_``: softmax probabilities (``"mlp"``); the book's sigmoid outputs divided
         by their sum (``"classic"``, which ranks the classes but is not calibrated)."""
-        return self._outputs_of(X)
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        with one_blas_thread():
+            proba = self.model_.predict_proba(self.scaler_.transform(X))
+        # (n, n_classes) also for one sample of one feature, which a model takes for one image
+        return proba.reshape(len(X), -1)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """The logarithm of :meth:`predict_proba`, ``(n_samples, n_classes)``."""
@@ -373,8 +369,8 @@ class OwnnetClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most likely label of each sample, ``(n_samples,)``, one of ``classes_``."""
-        outputs = self._outputs_of(X)
-        return self.classes_[np.argmax(outputs, axis=1)]
+        proba = self.predict_proba(X)  # (checks that the estimator is fitted first)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 @functools.cache
