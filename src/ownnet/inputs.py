@@ -45,7 +45,8 @@ def as_images(
             f"found {type(x).__name__}"
         )
     side = int(round(n_pixels**0.5))
-    one_shapes = {(n_pixels,)} | ({(side, side)} if side * side == n_pixels else set())
+    square = pixels and side * side == n_pixels  # one picture may come as rows of pixels
+    one_shapes = {(n_pixels,)} | ({(side, side)} if square else set())
     if x.shape in one_shapes:
         single = True
         flat = x.reshape(1, n_pixels)

@@ -86,6 +86,12 @@ class Layer:
         #: before anything is allocated: a file cannot make a layer larger than it holds
         self.expected_shapes: dict[str, tuple[int, ...]] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the kept buffers (scratch space, made again when needed)."""
+        state = dict(self.__dict__)
+        state["_buffers"] = {}
+        return state
+
     # -- life cycle ------------------------------------------------------------------------
     def build(
         self, input_shape: tuple[int, ...], dtype: np.dtype, rng: np.random.Generator

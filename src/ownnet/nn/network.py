@@ -139,6 +139,12 @@ class Network(Training, Classifier):
         self.history = History()
         self.meta: dict[str, Any] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the kept buffers (scratch space, made again when needed)."""
+        state = dict(self.__dict__)
+        state["_buffers"] = {}
+        return state
+
     # -- ready-made networks (ownnet.nn.models) -------------------------------------------
     @classmethod
     def mlp(cls, hidden: Sequence[int] = (512, 512), **options: Any) -> Network:
