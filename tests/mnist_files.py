@@ -21,6 +21,9 @@ IDX_NAMES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: $OWNNET_DATA as the test run started: tests that isolate themselves from it (deleting
+#: it for the code under test) can still find the real files.
+ENV_DATA = os.environ.get("OWNNET_DATA", "")
 
 
 def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
@@ -112,11 +115,11 @@ def remote_table(files: dict[str, bytes]) -> tuple:
 
 def real_dir(name: str = "mnist") -> Path | None:
     """The shared real dataset folder, if present ($OWNNET_DATA or ../shared/data)."""
-    env = os.environ.get("OWNNET_DATA")
     candidates = []
-    if env:
-        base = Path(env)
-        candidates += [base / name, base, base.parent / name]
+    for env in dict.fromkeys([os.environ.get("OWNNET_DATA", ""), ENV_DATA]):
+        if env:
+            base = Path(env)
+            candidates += [base / name, base, base.parent / name]
     candidates.append(SHARED / name)
     for folder in candidates:
         if folder.name == name and (folder / "train-labels-idx1-ubyte.gz").is_file():
@@ -125,8 +128,12 @@ def real_dir(name: str = "mnist") -> Path | None:
 
 
 def readme() -> str | None:
-    path = SHARED / "README.md"
-    return path.read_text() if path.is_file() else None
+    """The shared data README (beside the real dataset folders), if present."""
+    folders = [SHARED] + [d.parent for d in (real_dir("mnist"),) if d is not None]
+    for path in (folder / "README.md" for folder in folders):
+        if path.is_file():
+            return path.read_text()
+    return None
 
 
 def require_real(name: str = "mnist") -> Path:

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from ownnet.data import formats
+from ownnet.data import csv_format
 from ownnet.data.formats import read_csv, read_idx, read_idx_images, read_idx_labels, read_npz
 from ownnet.errors import DataError
 
@@ -205,7 +205,7 @@ def test_csv_bad_line(tmp_path, edit, match):
 
 
 def test_csv_line_numbers_across_blocks_header_and_blanks(tmp_path, monkeypatch):
-    monkeypatch.setattr(formats, "_BLOCK", 5000)  # a line is about 2.8 kB: many blocks
+    monkeypatch.setattr(csv_format, "_BLOCK", 5000)  # a line is about 2.8 kB: many blocks
     images, labels = tiny_arrays(30, seed=6)
     lines = csv_text(images, labels).splitlines()
     lines[25] = lines[25].rsplit(",", 1)[0] + ",999"

@@ -164,15 +164,35 @@ def test_subfolder_named_for_the_dataset_comes_first(tmp_path):
     assert [p.directory for p in search(root)][:2] == [inner, root]
 
 
-def test_a_folder_named_for_one_dataset_is_not_the_other(tmp_path):
+def test_a_folder_named_for_one_dataset_is_not_the_other(tmp_path, monkeypatch):
     mnist = mf.write_idx_dir(tmp_path / "mnist", mf.tiny_splits(5, 2, seed=0))
     assert find_data(mnist, "mnist").directory == mnist
-    assert find_data(mnist, "fashion-mnist") is None
+    # $OWNNET_DATA, a standing setting: the other dataset is looked for beside it
+    monkeypatch.setenv("OWNNET_DATA", str(mnist))
+    assert find_data(None, "fashion-mnist") is None  # .../mnist is never fashion-mnist
     fashion = mf.write_idx_dir(tmp_path / "fashion-mnist", mf.tiny_splits(6, 2, seed=3))
-    assert find_data(mnist, "fashion-mnist").directory == fashion  # the sibling
-    assert find_data(fashion, "mnist").directory == mnist
-    splits = load_mnist(mnist, "fashion-mnist", download=False)
+    assert find_data(None, "fashion-mnist").directory == fashion  # the sibling
+    splits = load_mnist(None, "fashion-mnist", download=False)
     assert splits.train.name == "fashion-mnist-train" and len(splits.train) == 6
+    assert splits.describe() == f"fashion-mnist: {fashion} (idx)"
+    assert splits.source.found_by == "$OWNNET_DATA"
+    monkeypatch.setenv("OWNNET_DATA", str(fashion))
+    assert find_data(None, "mnist").directory == mnist
+    monkeypatch.delenv("OWNNET_DATA")
+    # --data, this run's choice: a folder named for the other dataset is an error saying so
+    with pytest.raises(DataError, match="found one named for mnist; to use it pass --name mnist"):
+        find_data(mnist, "fashion-mnist")
+    with pytest.raises(DataError) as info:
+        load_mnist(fashion, download=False)  # the default name, mnist
+    assert str(info.value).startswith(f"--data {fashion}: expected a folder of mnist")
+    assert (
+        f"pass --name fashion-mnist, or give --data the folder of mnist (or the parent {tmp_path}"
+        in str(info.value)
+    )
+    place = search(fashion)[-1]
+    assert (
+        place.refused and place.found is None and place.note == "named for fashion-mnist, not mnist"
+    )
 
 
 def test_idx_files_of_the_other_dataset_are_refused(tmp_path, monkeypatch):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import io as _io
 import json
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import numpy as np
 from ownnet import __version__
 from ownnet.atomic import atomic_write_bytes
 from ownnet.errors import ModelFileError
+from ownnet.npzfile import NpzArchive
 
 FORMAT = "ownnet-model"
 FORMAT_VERSION = 1
@@ -82,32 +82,29 @@ def save_arrays(
 def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a model file: returns ``(arrays, meta)``.
 
-    Raises :class:`ModelFileError` naming the file for a missing, truncated,
-    foreign or newer-format file.
+    Read through :class:`ownnet.npzfile.NpzArchive`: no pickle, every declared size
+    checked before anything is allocated. Raises :class:`ModelFileError` naming the file
+    for a missing, non-regular, truncated, foreign, oversized or newer-format file.
     """
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            names = list(npz.files)
-            if META_KEY not in names:
-                raise ModelFileError(
-                    f"{path}: not an ownnet model file: expected a {META_KEY!r} entry with "
-                    f"JSON metadata, found only arrays {names[:5]}"
-                )
-            arrays = {k: npz[k] for k in names if k != META_KEY}
-            raw = npz[META_KEY]
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise ModelFileError(
-            f"{path}: not a readable .npz model file (truncated or foreign?): {exc}"
-        ) from exc
+    with NpzArchive(path, error=ModelFileError, what="model file") as npz:
+        names = npz.names
+        if META_KEY not in names:
+            raise ModelFileError(
+                f"{path}: not an ownnet model file: expected a {META_KEY!r} entry with "
+                f"JSON metadata, found only arrays {names[:5]}"
+            )
+        others = [f for f in npz.filenames if not f.endswith(".npy")]
+        if others:
+            raise ModelFileError(f"{path}: expected only .npy arrays, found {others[:5]}")
+        raw = npz.read(META_KEY)
+        arrays = {k: npz.read(k) for k in names if k != META_KEY}
     try:
         meta = json.loads(raw.tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: metadata is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # JSON, UTF-8, a 5000-digit number
+        raise ModelFileError(f"{path}: metadata is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ModelFileError(f"{path}: expected format {FORMAT!r}, found {found!r}")
