@@ -34,6 +34,7 @@ from typing import BinaryIO
 STALE_AFTER = 600.0  # seconds without a write before a dead writer's file is removed
 _DAY = 86400.0
 _RANDOM = r"[a-z0-9_]{8}"  # what tempfile.mkstemp puts in a name
+_ASK_PIDS = os.name == "posix"  # os.kill(pid, 0) would end the process on Windows
 
 
 @contextlib.contextmanager
@@ -109,7 +110,7 @@ def _gone(pid: int, age: float) -> bool:
     day old)."""
     if pid == os.getpid():
         return False
-    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+    if not _ASK_PIDS:
         return age >= _DAY
     try:
         os.kill(pid, 0)

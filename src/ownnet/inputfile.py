@@ -56,6 +56,8 @@ def size_text(n: int) -> str:
     """``n`` bytes for a message: ``"47,040,000 bytes"`` or ``"3.5 TiB"`` for big ones."""
     if n < 10 * 2**20:
         return f"{n:,} bytes"
+    if n >= 2**60:
+        return f"{n:.2e} bytes"
     for unit, size in (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
         if n >= size:
             return f"{n / size:,.1f} {unit}"

@@ -103,8 +103,9 @@ class NpzArchive:
             raise
         except _ZIP_ERRORS as exc:
             self._file.close()
+            why = "" if isinstance(exc, NotImplementedError) else " (truncated or foreign?)"
             raise self._fail(
-                f"expected a {what} (a zip archive), found {_reason(exc)} (truncated or foreign?)"
+                f"expected {_a(what)} (a zip archive), found {_reason(exc)}{why}"
             ) from None
         self._infos = {i.filename: i for i in infos}
 
@@ -150,7 +151,9 @@ class NpzArchive:
         except OwnnetError:
             raise
         except _ZIP_ERRORS as exc:
-            raise self._fail(f"{m.filename}: expected valid data, found {_reason(exc)}") from None
+            raise self._fail(
+                f"{m.filename}: expected intact member data, found {_reason(exc)}"
+            ) from None
         finally:
             stream.close()
         self._read_bytes = total
@@ -182,7 +185,7 @@ class NpzArchive:
         if at < 0 or len(tail) - at < 22:
             kind = "an empty file" if size == 0 else "no zip directory at its end"
             raise self._fail(
-                f"expected a {self.what} (a zip archive), found {kind} (truncated or foreign?)"
+                f"expected {_a(self.what)} (a zip archive), found {kind} (truncated or foreign?)"
             )
         entries, cd_size = struct.unpack("<10xHL6x", tail[at : at + 22])
         zip64 = tail[at - 76 : at - 20] if at >= 76 else b""  # record, then its locator
@@ -217,7 +220,9 @@ class NpzArchive:
             raise
         except _ZIP_ERRORS as exc:
             stream.close()
-            raise self._fail(f"{filename}: expected a .npy header, found {_reason(exc)}") from None
+            raise self._fail(
+                f"{filename}: expected intact member data, found {_reason(exc)}"
+            ) from None
         except BaseException:
             stream.close()
             raise
@@ -344,6 +349,11 @@ def _fill(stream: IO[bytes], out: np.ndarray) -> int:
 
 def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape)) or "scalar"
+
+
+def _a(what: str) -> str:
+    """``what`` with its article: "an npz archive", "a model file"."""
+    return f"{'an' if what[0] in 'aeinou' else 'a'} {what}"
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,17 +1,18 @@
 """The book's CSV files (plain or gzip): one sample a line, ``label,p1,...,p784``.
 
-Reading takes two passes. The first counts lines and commas without keeping anything:
-a sample line has exactly 784 commas, so ``commas // 784`` bounds the number of samples
-and the arrays are allocated once for that many (a file of a million blank lines
-allocates nothing). The second parses about 1 MB of text at a time with ``np.fromstring``;
-only when a block does not parse cleanly is it read again field by field to say where.
+Reading takes two passes. The first counts lines and commas without keeping anything: a
+sample is a line with 784 commas and at least 1,569 bytes, which bounds the number of
+samples, and the arrays are allocated once for that many (a file of a million blank
+lines allocates nothing; whatever the text, what is allocated is at most half of it).
+The second parses about 1 MB of text at a time with ``np.fromstring`` when the text is
+plain digits and commas, and field by field otherwise (``np.fromstring`` would read a
+field of only blanks or a sign as 0), which also says which field is wrong.
 
 What is accepted: a UTF-8 byte-order mark at the start; a header line, only as the first
 line and only when it is one (its first field is ``label`` and no other field is a
 number, as in Kaggle's ``label,pixel0,...`` and ``label,1x1,...``); blank lines; CRLF
-line ends; spaces around fields. A field is an integer in plain decimal digits with an
-optional sign (``np.fromstring`` parses, a regular expression makes sure each field
-has digits): ``1e2``, ``1_0``, ``0x10`` or ``3.0`` are errors, as is anything else that
+line ends; blanks around fields. A field is an integer in plain decimal digits with an
+optional sign: ``1e2``, ``1_0``, ``0x10`` or ``3.0`` are errors, as is anything else that
 is not a sample, with its line number.
 """
 
@@ -33,12 +34,14 @@ from ownnet.errors import DataError
 from ownnet.inputfile import check_size
 
 _BLOCK = 1 << 20  # bytes of CSV text parsed at once
+MIN_LINE = 2 * N_PIXELS + 1  # the shortest sample line: 785 one-digit fields, 784 commas
 MAX_LINE = 1 << 20  # a sample line is 1,569 to about 4,000 bytes
 FIELDS = N_PIXELS + 1
 BOM = b"\xef\xbb\xbf"
 _INTEGER = re.compile(rb"\s*[+-]?\s*[0-9]+\s*")
-#: a field without a digit, which np.fromstring would read as 0
-_NO_DIGIT = re.compile(rb"(?:^|,)[^0-9,]*(?=,|$)")
+#: What np.fromstring skips or reads as a sign; a field of only these it reads as 0.
+_BLANKS = b" \t\r\n\x0b\x0c"
+_ODD = (b" ", b"\t", b"\x0b", b"\x0c", b"+", b"-", b",\r")
 
 
 def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -49,9 +52,8 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     DataError with the line number (1-based, counting every line of the file).
     """
     path = Path(path)
-    lines, commas = _count(path)
-    n_max = min(lines, commas // N_PIXELS)
-    check_size(path, n_max * FIELDS, f"up to {n_max:,} samples (by its commas)")
+    n_max = _most_samples(path)
+    check_size(path, n_max * FIELDS, f"up to {n_max:,} samples (by its size, lines and commas)")
     images = np.empty((n_max, N_PIXELS), dtype=np.uint8)
     labels = np.empty(n_max, dtype=np.uint8)
     n = 0
@@ -69,16 +71,18 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     return images[:n].reshape(n, *IMAGE_SHAPE), labels[:n]
 
 
-def _count(path: Path) -> tuple[int, int]:
-    """Lines (the last one need not end in a newline) and commas of the file's text."""
-    lines = commas = 0
+def _most_samples(path: Path) -> int:
+    """How many samples the file's text could hold at most: one a line (the last need not
+    end in a newline), 784 commas each, and at least 1,569 bytes each (``0,0,...,0``)."""
+    lines = commas = size = 0
     last = b"\n"
     with Reading(path) as f:
         while chunk := read_exact(f, CHUNK):
             lines += chunk.count(b"\n")
             commas += chunk.count(b",")
+            size += len(chunk)
             last = chunk[-1:]
-    return lines + (last != b"\n"), commas
+    return min(lines + (last != b"\n"), commas // N_PIXELS, size // MIN_LINE)
 
 
 def _blocks(path: Path, f: BinaryIO) -> Iterator[tuple[int, list[bytes]]]:
@@ -140,16 +144,16 @@ def _parse_lines(path: Path, lines: list[bytes], first_line: int) -> np.ndarray:
             f"(label and {N_PIXELS} pixels), found {counts[i] + 1}"
         )
     text = b",".join(lines)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            values = np.fromstring(text, dtype=np.int64, sep=",")
-    except (ValueError, DeprecationWarning):
-        values = None
-    if values is not None and _NO_DIGIT.search(text):
-        values = None
+    values = None
+    if not any(odd in text for odd in _ODD) and not text.startswith(b"\r"):
+        try:  # the plain case: digits and commas (and CRs at line ends) only
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                values = np.fromstring(text, dtype=np.int64, sep=",")
+        except (ValueError, DeprecationWarning):
+            values = None
     if values is None or values.size != FIELDS * len(lines):
-        _raise_bad_field(path, lines, numbers)
+        values = _parse_strict(path, lines, numbers)
     values = values.reshape(len(lines), FIELDS)
     bad_label = (values[:, 0] < 0) | (values[:, 0] >= N_CLASSES)
     bad_pixel = (values[:, 1:] < 0) | (values[:, 1:] > 255)
@@ -171,16 +175,24 @@ def _parse_lines(path: Path, lines: list[bytes], first_line: int) -> np.ndarray:
     return values
 
 
-def _raise_bad_field(path: Path, lines: list[bytes], numbers: list[int]) -> None:
-    """Raise DataError for the first field that is not a plain decimal integer."""
+def _parse_strict(path: Path, lines: list[bytes], numbers: list[int]) -> np.ndarray:
+    """Parse field by field, each a plain decimal integer, else DataError naming it.
+
+    The slow way, for blocks ``np.fromstring`` did not parse or might misread (it reads a
+    field of only blanks or a sign as 0). Values are clipped to -1..256, enough for the
+    range checks, which quote the field as written."""
+    rows = []
     for line, no in zip(lines, numbers, strict=True):
+        row = []
         for j, field in enumerate(line.split(b",")):
             if not _INTEGER.fullmatch(field):
                 raise DataError(
                     f"{path}, line {no}: expected an integer in field {j + 1}, "
                     f"found {_field_text(field)!r}"
                 )
-    raise DataError(f"{path}, line {numbers[0]}: expected integers, found text NumPy cannot parse")
+            row.append(min(max(int(field.translate(None, _BLANKS)), -1), 256))
+        rows.append(row)
+    return np.array(rows, dtype=np.int64)
 
 
 def _field_text(field: bytes) -> str:

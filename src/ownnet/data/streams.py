@@ -37,12 +37,16 @@ class Reading:
 
     def __enter__(self) -> BinaryIO:
         raw = self.raw = open_regular(self.path, DataError, "file")
-        self.file_size = os.fstat(raw.fileno()).st_size
-        self.gzip = raw.read(2) == GZIP_MAGIC
-        if self.gzip and self.file_size >= 18:  # 10-byte header, 8-byte trailer
-            raw.seek(self.file_size - 4)
-            self.gzip_size = int.from_bytes(raw.read(4), "little")
-        raw.seek(0)
+        try:
+            self.file_size = os.fstat(raw.fileno()).st_size
+            self.gzip = raw.read(2) == GZIP_MAGIC
+            if self.gzip and self.file_size >= 18:  # 10-byte header, 8-byte trailer
+                raw.seek(self.file_size - 4)
+                self.gzip_size = int.from_bytes(raw.read(4), "little")
+            raw.seek(0)
+        except OSError as exc:
+            raw.close()
+            raise DataError(f"{self.path}: cannot read: {exc}") from None
         self.file = gzip.GzipFile(fileobj=raw, mode="rb") if self.gzip else raw  # type: ignore[assignment]
         assert self.file is not None
         return self.file
