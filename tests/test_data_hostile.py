@@ -33,6 +33,15 @@ META = np.frombuffer(b'{"format": "ownnet-model", "format_version": 1}', np.uint
 TERABYTE_HEADER = b"{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776,), }"
 
 
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """No real $OWNNET_DATA, an empty cache of our own, and no network."""
+    monkeypatch.delenv("OWNNET_DATA", raising=False)
+    monkeypatch.delenv("OWNNET_MAX_BYTES", raising=False)
+    monkeypatch.setenv("OWNNET_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("OWNNET_MIRRORS", f"http://127.0.0.1:{mf.closed_port()}/")
+
+
 def _refused(error, match, fn, path, peak_mib=8):
     """``fn(path)`` raises ``error`` naming ``path`` and matching ``match``, and allocates
     at most ``peak_mib`` MiB on the way; returns the message."""
@@ -121,7 +130,29 @@ def test_idx_header_that_lies_costs_only_the_bytes_really_there(tmp_path):
     _refused(DataError, "expected 78,400,000 data bytes, found only 784,000", read_idx, path, 4)
 
 
+def test_model_metadata_too_big_to_parse_safely(tmp_path):
+    """JSON becomes Python objects many times its size: 9 MB of it (in 20 kB of deflate)
+    is refused before it is read."""
+    path = tmp_path / "m.npz"
+    meta = np.frombuffer(b"[" + b"1," * 4_500_000 + b"1]", np.uint8)
+    path.write_bytes(mf.npz_bytes({"__meta__": meta}, compress=True))
+    msg = "expected metadata of at most 8,388,608 bytes, found 9,000,003"
+    _refused(ModelFileError, msg, io.load_arrays, path, 1)
+
+
 # ---------------------------------------------------------------- 2. uncaught exceptions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"format": ' + b"9" * 5000 + b"}", b"\xff\xfe"],
+    ids=["nested", "5000-digit number", "not UTF-8"],
+)
+def test_model_metadata_json_python_cannot_parse(tmp_path, text):
+    """RecursionError and the 4300-digit ValueError escaped the model reader."""
+    path = tmp_path / "m.npz"
+    path.write_bytes(mf.npz_bytes({"__meta__": np.frombuffer(text, np.uint8)}))
+    _refused(ModelFileError, "metadata is not valid JSON", io.load_arrays, path)
 
 
 def test_idx_with_too_many_dimensions(tmp_path):

@@ -6,7 +6,8 @@ A file may come from anywhere, so a reader
   path is refused at once (opening a FIFO for reading would wait forever for a writer);
 - checks every size a file declares (IDX dimensions, ``.npy`` headers, zip member sizes)
   against what the file can hold and against :func:`max_bytes` *before* it allocates
-  memory for it.
+  memory for it; and where only decompressing can tell whether the claim is true, grows
+  its buffer with the data that arrives (:func:`read_at_most`) instead.
 
 The size limit is on the decoded data of one file (or, for an npz archive, of the
 members read from it): 2 GiB unless the environment variable ``OWNNET_MAX_BYTES`` says
@@ -78,6 +79,22 @@ def check_size(
             f"{size_text(limit)} for one file; set {MAX_BYTES_ENV} (e.g. "
             f"{MAX_BYTES_ENV}=16GiB) to raise it"
         )
+
+
+def read_at_most(f: BinaryIO, n_bytes: int, chunk: int = 1 << 20) -> bytearray:
+    """Up to ``n_bytes`` of ``f``, in a buffer that grows only as data really arrives.
+
+    For compressed data, whose size a header only claims: memory follows what the stream
+    delivers (about 1.1 times it, as a bytearray grows in place), never the claim.
+    ``np.frombuffer`` turns the result into a writable array without a copy.
+    """
+    out = bytearray()
+    while len(out) < n_bytes:
+        data = f.read(min(chunk, n_bytes - len(out)))
+        if not data:
+            break
+        out += data
+    return out
 
 
 def open_regular(

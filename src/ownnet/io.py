@@ -99,6 +99,12 @@ def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], di
         others = [f for f in npz.filenames if not f.endswith(".npy")]
         if others:
             raise ModelFileError(f"{path}: expected only .npy arrays, found {others[:5]}")
+        max_meta = 8 * 2**20  # JSON becomes Python objects, many times its size
+        if npz.member(META_KEY).n_bytes > max_meta:
+            raise ModelFileError(
+                f"{path}: expected metadata of at most {max_meta:,} bytes, "
+                f"found {npz.member(META_KEY).n_bytes:,}"
+            )
         raw = npz.read(META_KEY)
         arrays = {k: npz.read(k) for k in names if k != META_KEY}
     try:

@@ -14,9 +14,12 @@ reads the same files and checks every size first:
   complex, never ``object``) and a shape whose size is exactly what the member declares,
   and within :func:`ownnet.inputfile.max_bytes`;
 
-and only then allocates the array and reads it, 1 MB at a time. Only the members asked
-for are read. Every problem raises the error class the caller passes (``DataError`` for
-datasets, ``ModelFileError`` for model files) with one line naming the file and member.
+and only then reads it, 1 MB at a time: a stored member straight into its array (the
+archive holds its bytes), a deflated one into a buffer that grows as the data arrives (a
+claim that deflate could hold but the data does not bear out costs nothing). Only the
+members asked for are read. Every problem raises the error class the caller passes
+(``DataError`` for datasets, ``ModelFileError`` for model files) with one line naming the
+file and member.
 
 The ``.npy`` format: ``\\x93NUMPY``, a major and a minor version byte, the header length
 (2 bytes little-endian in version 1, 4 in versions 2 and 3), then a Python dict literal
@@ -40,7 +43,14 @@ from typing import IO, Any
 import numpy as np
 
 from ownnet.errors import DataError, OwnnetError
-from ownnet.inputfile import MAX_DEFLATE_RATIO, check_size, max_bytes, open_regular, size_text
+from ownnet.inputfile import (
+    MAX_DEFLATE_RATIO,
+    check_size,
+    max_bytes,
+    open_regular,
+    read_at_most,
+    size_text,
+)
 
 NPY_MAGIC = b"\x93NUMPY"
 MAX_HEADER = 10_000  # what np.load allows by default
@@ -71,6 +81,7 @@ class Member:
     dtype: np.dtype
     fortran_order: bool
     n_bytes: int  #: bytes of array data: ``prod(shape) * dtype.itemsize``
+    stored: bool  #: stored as is in the archive (else deflated)
 
 
 class NpzArchive:
@@ -139,9 +150,13 @@ class NpzArchive:
         try:
             total = self._read_bytes + m.n_bytes
             check_size(self.path, total, f"the arrays read from this {self.what}", self.error)
-            count = math.prod(m.shape)
-            out = np.empty(count, dtype=m.dtype)
-            got = _fill(stream, out)
+            if m.stored:  # the archive holds these bytes: read straight into the array
+                out = np.empty(math.prod(m.shape), dtype=m.dtype)
+                got = _fill(stream, out)
+            else:  # deflated: memory follows the data that really comes, not the claim
+                data = read_at_most(stream, m.n_bytes, _CHUNK)
+                got = len(data)
+                out = np.frombuffer(data, dtype=m.dtype, count=got // m.dtype.itemsize)
             if got < m.n_bytes:
                 raise self._fail(
                     f"{m.filename}: header says {_shape(m.shape)} {m.dtype.name} values, so "
@@ -237,7 +252,8 @@ class NpzArchive:
                 f"{filename}: header says {_shape(shape)} {dtype.name} values, so expected "
                 f"{header + n_bytes:,} bytes in the member, found {info.file_size:,}"
             )
-        return stream, Member(name, filename, shape, dtype, fortran, n_bytes)
+        stored = info.compress_type == zipfile.ZIP_STORED
+        return stream, Member(name, filename, shape, dtype, fortran, n_bytes, stored)
 
     def _check_entry(self, info: zipfile.ZipInfo) -> None:
         """Refuse what zipfile cannot read or what could not hold the size it declares."""

@@ -1,12 +1,10 @@
 """The book's CSV files (plain or gzip): one sample a line, ``label,p1,...,p784``.
 
-Reading takes two passes. The first counts lines and commas without keeping anything: a
-sample is a line with 784 commas and at least 1,569 bytes, which bounds the number of
-samples, and the arrays are allocated once for that many (a file of a million blank
-lines allocates nothing; whatever the text, what is allocated is at most half of it).
-The second parses about 1 MB of text at a time with ``np.fromstring`` when the text is
-plain digits and commas, and field by field otherwise (``np.fromstring`` would read a
-field of only blanks or a sign as 0), which also says which field is wrong.
+The text is read about 1 MB at a time and parsed with ``np.fromstring`` when it is plain
+digits and commas, field by field otherwise (``np.fromstring`` would read a field of only
+blanks or a sign as 0), which also says which field is wrong. Memory grows with the
+samples parsed, never with what the text merely looks like: a file of a million blank
+lines, or of lines of commas, costs nothing.
 
 What is accepted: a UTF-8 byte-order mark at the start; a header line, only as the first
 line and only when it is one (its first field is ``label`` and no other field is a
@@ -29,12 +27,11 @@ from typing import BinaryIO
 import numpy as np
 
 from ownnet.data.layout import IMAGE_SHAPE, N_CLASSES, N_PIXELS
-from ownnet.data.streams import CHUNK, Reading, read_exact
+from ownnet.data.streams import Reading, read_exact
 from ownnet.errors import DataError
-from ownnet.inputfile import check_size
+from ownnet.inputfile import check_size, max_bytes
 
 _BLOCK = 1 << 20  # bytes of CSV text parsed at once
-MIN_LINE = 2 * N_PIXELS + 1  # the shortest sample line: 785 one-digit fields, 784 commas
 MAX_LINE = 1 << 20  # a sample line is 1,569 to about 4,000 bytes
 FIELDS = N_PIXELS + 1
 BOM = b"\xef\xbb\xbf"
@@ -52,37 +49,19 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     DataError with the line number (1-based, counting every line of the file).
     """
     path = Path(path)
-    n_max = _most_samples(path)
-    check_size(path, n_max * FIELDS, f"up to {n_max:,} samples (by its size, lines and commas)")
-    images = np.empty((n_max, N_PIXELS), dtype=np.uint8)
-    labels = np.empty(n_max, dtype=np.uint8)
-    n = 0
+    limit = max_bytes()
+    images, labels = bytearray(), bytearray()  # grow with the samples parsed
     with Reading(path) as f:
         for first, block in _blocks(path, f):
-            values = _parse_lines(path, block, first)
-            k = len(values)
-            if n + k > n_max:  # the file changed since it was counted
-                raise DataError(f"{path}: expected at most {n_max} samples, found more")
-            labels[n : n + k] = values[:, 0]
-            images[n : n + k] = values[:, 1:]
-            n += k
+            values = _parse_lines(path, block, first).astype(np.uint8)
+            labels += values[:, 0].tobytes()
+            images += values[:, 1:].tobytes()
+            if len(images) + len(labels) > limit:
+                check_size(path, len(images) + len(labels), f"its first {len(labels):,} samples")
+    n = len(labels)
     if n == 0:
         raise DataError(f"{path}: expected lines of label,784 pixels, found no samples")
-    return images[:n].reshape(n, *IMAGE_SHAPE), labels[:n]
-
-
-def _most_samples(path: Path) -> int:
-    """How many samples the file's text could hold at most: one a line (the last need not
-    end in a newline), 784 commas each, and at least 1,569 bytes each (``0,0,...,0``)."""
-    lines = commas = size = 0
-    last = b"\n"
-    with Reading(path) as f:
-        while chunk := read_exact(f, CHUNK):
-            lines += chunk.count(b"\n")
-            commas += chunk.count(b",")
-            size += len(chunk)
-            last = chunk[-1:]
-    return min(lines + (last != b"\n"), commas // N_PIXELS, size // MIN_LINE)
+    return np.frombuffer(images, np.uint8).reshape(n, *IMAGE_SHAPE), np.frombuffer(labels, np.uint8)
 
 
 def _blocks(path: Path, f: BinaryIO) -> Iterator[tuple[int, list[bytes]]]:

@@ -7,10 +7,9 @@ first bytes, not its name.
 Every size is checked before memory is allocated: the header must give 1 to
 :data:`MAX_DIMS` dimensions, a raw file must be exactly as long as its header says, a
 gzip file no shorter than deflate allows (about 1/1032), and the data within
-:func:`ownnet.inputfile.max_bytes`. When the gzip trailer agrees with the header, the data
-is read straight into its final array (the 47 MB of training images need 47 MB);
-otherwise it is gathered as it arrives, so a header that lies costs only the bytes that
-are really there.
+:func:`ownnet.inputfile.max_bytes`. A raw file is read straight into its array; a gzip
+file into a buffer that grows as the data arrives (the 47 MB of training images need
+about 53 MB), so a header that lies costs only the bytes that are really there.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import numpy as np
 from ownnet.data.layout import IMAGE_SHAPE, check_labels
 from ownnet.data.streams import CHUNK, Reading, count_rest, fill, read_exact
 from ownnet.errors import DataError
-from ownnet.inputfile import MAX_DEFLATE_RATIO, check_size
+from ownnet.inputfile import MAX_DEFLATE_RATIO, check_size, read_at_most
 
 #: IDX type byte -> numpy dtype (all multi-byte types are big-endian in the file).
 IDX_TYPES: dict[int, np.dtype] = {
@@ -53,7 +52,8 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         dims, dtype = _read_header(path, f)
         header = 4 + 4 * len(dims)
         n_bytes = math.prod(dims) * dtype.itemsize
-        said = f"header says {'x'.join(map(str, dims))} {dtype.name} values"
+        shape = "x".join(map(str, dims))
+        said = f"header says {shape} {dtype.name} values"
         size = reading.file_size
         if not reading.gzip and header + n_bytes != size:
             raise DataError(
@@ -65,18 +65,20 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
                 f"{path}: {said} ({n_bytes:,} bytes), found a gzip file of only "
                 f"{size:,} bytes that cannot hold that much"
             )
-        shape = "x".join(map(str, dims))
         span = math.prod(max(d, 1) for d in dims) * dtype.itemsize
         check_size(path, max(n_bytes, span), f"the {shape} {dtype.name} values its header gives")
-        if reading.gzip and reading.gzip_size != (header + n_bytes) % 2**32:
-            out, got = _gather(f, dims, dtype, n_bytes)
-        else:
+        if reading.gzip:  # memory follows the data that really comes, not the claim
+            data = read_at_most(f, n_bytes)
+            got = len(data)
+            out = np.frombuffer(data, dtype=dtype, count=got // dtype.itemsize)
+        else:  # the file's size was checked: read straight into the array
             out = np.empty(dims, dtype=dtype)
             got = fill(f, out)
         if got < n_bytes:
             raise DataError(
                 f"{path}: {said}, so expected {n_bytes:,} data bytes, found only {got:,}"
             )
+        out = out.reshape(dims)
         extra = count_rest(f)
         if extra:
             raise DataError(
@@ -112,29 +114,6 @@ def _read_header(path: Path, f: BinaryIO) -> tuple[tuple[int, ...], np.dtype]:
         )
     dims = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
     return dims, IDX_TYPES[head[2]]
-
-
-def _gather(
-    f: BinaryIO, dims: tuple[int, ...], dtype: np.dtype, n_bytes: int
-) -> tuple[np.ndarray, int]:
-    """Read up to ``n_bytes`` in chunks, then copy them into an array of ``dims``.
-
-    Costs twice the bytes really read, never the bytes merely declared.
-    """
-    chunks = []
-    got = 0
-    while got < n_bytes and (chunk := read_exact(f, min(CHUNK, n_bytes - got))):
-        chunks.append(chunk)
-        got += len(chunk)
-    if got < n_bytes:
-        return np.empty(0, dtype), got
-    out = np.empty(dims, dtype=dtype)
-    view = out.reshape(-1).view(np.uint8)
-    pos = 0
-    for chunk in chunks:
-        view[pos : pos + len(chunk)] = np.frombuffer(chunk, np.uint8)
-        pos += len(chunk)
-    return out, got
 
 
 def read_idx_images(

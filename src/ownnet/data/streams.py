@@ -22,9 +22,7 @@ class Reading:
     """Context manager: ``with Reading(path) as f`` gives the file's bytes, decompressed
     when it is a gzip file, and turns decompression errors into DataError.
 
-    ``gzip`` tells whether it was; ``file_size`` is the size of the file on disk and
-    ``gzip_size`` the size the gzip trailer records for the content (modulo 2**32), or
-    None.
+    ``gzip`` tells whether it was; ``file_size`` is the size of the file on disk.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -33,16 +31,12 @@ class Reading:
         self.file: BinaryIO | None = None
         self.gzip = False
         self.file_size = 0
-        self.gzip_size: int | None = None
 
     def __enter__(self) -> BinaryIO:
         raw = self.raw = open_regular(self.path, DataError, "file")
         try:
             self.file_size = os.fstat(raw.fileno()).st_size
             self.gzip = raw.read(2) == GZIP_MAGIC
-            if self.gzip and self.file_size >= 18:  # 10-byte header, 8-byte trailer
-                raw.seek(self.file_size - 4)
-                self.gzip_size = int.from_bytes(raw.read(4), "little")
             raw.seek(0)
         except OSError as exc:
             raw.close()
