@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ownnet import npzfile
+from ownnet import npyheader, npzfile
 from ownnet.errors import DataError, ModelFileError
 from ownnet.npzfile import NpzArchive
 
@@ -97,7 +97,7 @@ def test_headers_that_are_not_plain_arrays(tmp_path, header, match):
 
 def test_header_size_and_version_limits(tmp_path):
     path = tmp_path / "h.npz"
-    long = mf.npy_with_header(b" " * (npzfile.MAX_HEADER + 1), version=2)
+    long = mf.npy_with_header(b" " * (npyheader.MAX_HEADER + 1), version=2)
     path.write_bytes(mf.zip_bytes({"a.npy": long, "b.npy": b"\x93NUMPY\x04\x00" + bytes(8)}))
     with NpzArchive(path) as npz:
         with pytest.raises(DataError, match="header of at most 10,000 bytes, found 10,001"):

@@ -9,8 +9,8 @@ reads the same files and checks every size first:
   Python object per entry);
 - a member is stored or deflated (what ``np.savez`` and ``np.savez_compressed`` write),
   not encrypted, and declares no more bytes than its compressed size can hold;
-- its ``.npy`` header (at most :data:`MAX_HEADER` bytes, parsed with
-  :func:`ast.literal_eval`) gives a plain number dtype (bool, integer, float or
+- its ``.npy`` header (read by :mod:`ownnet.npyheader`: at most 10,000 bytes, parsed
+  with :func:`ast.literal_eval`) gives a plain number dtype (bool, integer, float or
   complex, never ``object``) and a shape whose size is exactly what the member declares,
   and within :func:`ownnet.inputfile.max_bytes`;
 
@@ -20,25 +20,18 @@ claim that deflate could hold but the data does not bear out costs nothing). Onl
 members asked for are read. Every problem raises the error class the caller passes
 (``DataError`` for datasets, ``ModelFileError`` for model files) with one line naming the
 file and member.
-
-The ``.npy`` format: ``\\x93NUMPY``, a major and a minor version byte, the header length
-(2 bytes little-endian in version 1, 4 in versions 2 and 3), then a Python dict literal
-``{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`` padded with spaces, then
-the raw data (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html).
 """
 
 from __future__ import annotations
 
-import ast
 import math
 import os
-import re
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 
@@ -51,11 +44,9 @@ from ownnet.inputfile import (
     read_at_most,
     size_text,
 )
+from ownnet.npyheader import read_npy_header
 
-NPY_MAGIC = b"\x93NUMPY"
-MAX_HEADER = 10_000  # what np.load allows by default
 MAX_DIRECTORY = 1 << 20  # bytes of zip central directory: thousands of members
-MAX_DIMS = 32
 _CHUNK = 1 << 20
 _SUPPORTED = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 #: Errors the zipfile and zlib modules raise for damaged archives.
@@ -220,16 +211,14 @@ class NpzArchive:
         filename = f"{name}.npy"
         info = self._infos.get(filename)
         if info is None:
-            raise self._fail(
-                f"expected a member {filename}, found {', '.join(self.filenames) or 'none'}"
-            )
+            raise self._fail(f"expected a member {filename}, found {listing(self.filenames)}")
         self._check_entry(info)
         try:
             stream = self._zip.open(info)
         except _ZIP_ERRORS as exc:
             raise self._fail(f"{filename}: cannot open: {_reason(exc)}") from None
         try:
-            shape, dtype, fortran, header = _read_npy_header(stream, self._fail, filename)
+            shape, dtype, fortran, header = read_npy_header(stream, self._fail, filename)
         except OwnnetError:
             stream.close()
             raise
@@ -287,70 +276,6 @@ class NpzArchive:
         check_size(self.path, info.file_size, f"member {name}", self.error)
 
 
-def _read_npy_header(
-    stream: IO[bytes], fail: Any, filename: str
-) -> tuple[tuple[int, ...], np.dtype, bool, int]:
-    """Read a ``.npy`` header: ``(shape, dtype, fortran_order, bytes before the data)``."""
-    start = stream.read(8)
-    if len(start) < 8 or start[:6] != NPY_MAGIC:
-        raise fail(f"{filename}: expected a .npy array (magic \\x93NUMPY), found {start[:8]!r}")
-    major, minor = start[6], start[7]
-    if major not in (1, 2, 3):
-        raise fail(f"{filename}: expected .npy format version 1, 2 or 3, found {major}.{minor}")
-    width = 2 if major == 1 else 4
-    raw = stream.read(width)
-    length = int.from_bytes(raw, "little")
-    if len(raw) < width or length > MAX_HEADER:
-        found = "the member ends" if len(raw) < width else f"{length:,} bytes"
-        raise fail(
-            f"{filename}: expected a .npy header of at most {MAX_HEADER:,} bytes, found {found}"
-        )
-    text = stream.read(length)
-    if len(text) < length:
-        raise fail(f"{filename}: expected a .npy header of {length} bytes, found {len(text)}")
-    try:
-        header = ast.literal_eval(text.decode("utf-8" if major == 3 else "latin1"))
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, UnicodeError):
-        shown = text[:60].decode("latin1")
-        raise fail(
-            f"{filename}: expected a .npy header (a dict literal), found {shown!r}"
-        ) from None
-    keys = {"descr", "fortran_order", "shape"}
-    if not isinstance(header, dict) or set(header) != keys:
-        found = sorted(map(str, header)) if isinstance(header, dict) else type(header).__name__
-        raise fail(f"{filename}: expected a .npy header with keys {sorted(keys)}, found {found}")
-    dtype = _plain_dtype(header["descr"])
-    if dtype is None:
-        raise fail(
-            f"{filename}: expected plain arrays of numbers (bool, integer, float or "
-            f"complex), found dtype {str(header['descr'])[:40]!r}"
-        )
-    shape, fortran = header["shape"], header["fortran_order"]
-    if not isinstance(fortran, bool):
-        raise fail(f"{filename}: expected fortran_order True or False, found {fortran!r}")
-    if (
-        not isinstance(shape, tuple)
-        or len(shape) > MAX_DIMS
-        or not all(type(d) is int and d >= 0 for d in shape)
-    ):
-        raise fail(
-            f"{filename}: expected a shape of at most {MAX_DIMS} sizes >= 0, "
-            f"found {str(shape)[:60]}"
-        )
-    return shape, dtype, fortran, 8 + width + length
-
-
-def _plain_dtype(descr: object) -> np.dtype | None:
-    """The dtype of ``descr`` when it is a plain number type (``'<f4'``), else None."""
-    if not isinstance(descr, str) or not re.fullmatch(r"[<>|=]?[biufc]\d{1,2}", descr):
-        return None
-    try:
-        dtype = np.dtype(descr)
-    except TypeError:
-        return None
-    return dtype if dtype.kind in "biufc" and dtype.itemsize > 0 else None
-
-
 def _fill(stream: IO[bytes], out: np.ndarray) -> int:
     """Fill ``out``'s bytes from ``stream`` a chunk at a time; returns the bytes read."""
     view = memoryview(out.view(np.uint8))
@@ -365,6 +290,14 @@ def _fill(stream: IO[bytes], out: np.ndarray) -> int:
 
 def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape)) or "scalar"
+
+
+def listing(names: list[str], most: int = 8) -> str:
+    """``names`` for a message: ``"a, b, c"``, the first ``most`` of them and how many in all."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, ... ({len(names):,} in all)"
 
 
 def _a(what: str) -> str:

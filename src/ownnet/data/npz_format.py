@@ -13,7 +13,7 @@ import numpy as np
 
 from ownnet.data.layout import IMAGE_SHAPE, N_PIXELS, check_labels
 from ownnet.errors import DataError
-from ownnet.npzfile import NpzArchive
+from ownnet.npzfile import NpzArchive, listing
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -29,7 +29,7 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, tuple[np.ndarray, np.nda
         if missing:
             raise DataError(
                 f"{path}: expected arrays {', '.join(NPZ_KEYS)}, "
-                f"found {', '.join(z.names) or 'none'} (missing {', '.join(missing)})"
+                f"found {listing(z.names)} (missing {', '.join(missing)})"
             )
         for split in ("train", "test"):  # shapes from the headers, before reading any data
             x, y = z.member(f"x_{split}"), z.member(f"y_{split}")
