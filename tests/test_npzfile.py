@@ -139,3 +139,20 @@ def test_corrupt_deflate_data_and_bad_crc(tmp_path):
         pytest.raises(DataError, match="a.npy: expected intact member data, found Bad CRC-32"),
     ):
         npz.read("a")
+
+
+def test_a_member_without_a_name(tmp_path):
+    """zipfile's own ZipInfo.is_dir() raised IndexError for it (found by the long fuzz)."""
+    import struct
+
+    data = bytearray(mf.zip_bytes({"z": b"", "a.npy": mf.npy_bytes(np.arange(3))}))
+    entry = data.find(b"PK\x01\x02")  # the central directory entry of "z"
+    struct.pack_into("<H", data, entry + 28, 0)  # its name's length
+    del data[entry + 46]  # its name
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<L", data, end + 12, struct.unpack_from("<L", data, end + 12)[0] - 1)
+    path = tmp_path / "a.npz"
+    path.write_bytes(bytes(data))
+    with NpzArchive(path) as npz:
+        assert npz.filenames == ["", "a.npy"] and npz.names == ["a"]
+        np.testing.assert_array_equal(npz.read("a"), np.arange(3))

@@ -99,7 +99,7 @@ class NpzArchive:
             self._check_directory(size)
             self._zip = zipfile.ZipFile(self._file)
             self._size = size
-            infos = [i for i in self._zip.infolist() if not i.is_dir()]
+            infos = [i for i in self._zip.infolist() if not i.filename.endswith("/")]
         except OwnnetError:
             self._file.close()
             raise
