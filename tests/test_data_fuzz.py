@@ -228,7 +228,7 @@ class Fuzz:
         self.path = folder / "input.bin"
         self.outcomes: Counter[str] = Counter()
         self.worst = (0, 0, "")  # peak bytes, input size, outcome
-        self.slowest = 0.0
+        self.slowest, self.slowest_input = 0.0, b""
         self.failures: list[bytes] = []
 
     def __call__(self, data: bytes) -> None:
@@ -251,7 +251,8 @@ class Fuzz:
         finally:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-        self.slowest = max(self.slowest, time.perf_counter() - start)
+        if time.perf_counter() - start > self.slowest:
+            self.slowest, self.slowest_input = time.perf_counter() - start, data
         assert self.slowest < SLOW, f"{self.name}: {self.slowest:.1f} s for one input"
         self.outcomes[outcome] += 1
         bound = 4 * 2**20 + 2 * MAX_DEFLATE_RATIO * len(data)
@@ -266,6 +267,8 @@ class Fuzz:
                 "worst_peak_bytes": self.worst[0], "its_input_bytes": self.worst[1],
                 "its_outcome": self.worst[2], "slowest_s": round(self.slowest, 3),
             }))  # fmt: skip
+            if os.environ.get("OWNNET_FUZZ_SHOW_SLOWEST"):
+                print(repr(self.slowest_input))
 
 
 def _run(fuzz: Fuzz, inputs: st.SearchStrategy[bytes], examples: int) -> None:

@@ -156,3 +156,17 @@ def test_a_member_without_a_name(tmp_path):
     with NpzArchive(path) as npz:
         assert npz.filenames == ["", "a.npy"] and npz.names == ["a"]
         np.testing.assert_array_equal(npz.read("a"), np.arange(3))
+
+
+def test_a_damaged_header_warns_nothing(tmp_path):
+    """Python warns about invalid escapes when it parses "'\\s'": a header says what it
+    is wrong about in its error, never in a warning (or an error, under -W error)."""
+    import warnings
+
+    header = b"{'descr': '\\s', 'fortran_order': False, 'shape': (1,), }"
+    path = tmp_path / "h.npz"
+    path.write_bytes(mf.zip_bytes({"a.npy": mf.npy_with_header(header, bytes(1))}))
+    with warnings.catch_warnings(), NpzArchive(path) as npz:
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=r"found dtype '\\\\s'"):
+            npz.read("a")

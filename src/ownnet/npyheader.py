@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Callable
 from typing import IO
 
@@ -49,7 +50,9 @@ def read_npy_header(
     if len(text) < length:
         raise fail(f"{filename}: expected a .npy header of {length} bytes, found {len(text)}")
     try:
-        header = ast.literal_eval(text.decode("utf-8" if major == 3 else "latin1"))
+        with warnings.catch_warnings():  # "invalid escape sequence" in a damaged header
+            warnings.simplefilter("ignore")
+            header = ast.literal_eval(text.decode("utf-8" if major == 3 else "latin1"))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, UnicodeError):
         shown = text[:60].decode("latin1")
         raise fail(

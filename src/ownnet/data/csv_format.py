@@ -66,7 +66,7 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _blocks(path: Path, f: BinaryIO) -> Iterator[tuple[int, list[bytes]]]:
     """Yield ``(line number of the first, lines)`` for the text's lines (without their
-    newlines), about 1 MB at a time; blank stretches come as empty lists."""
+    newlines), about 1 MB at a time; blocks of blank lines are only counted."""
     rest = b""
     line_no = 1
     start = True
