@@ -21,6 +21,9 @@ IDX_NAMES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: $OWNNET_DATA as the test run started: tests that isolate themselves from it (deleting
+#: it for the code under test) can still find the real files.
+ENV_DATA = os.environ.get("OWNNET_DATA", "")
 
 
 def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
@@ -112,11 +115,11 @@ def remote_table(files: dict[str, bytes]) -> tuple:
 
 def real_dir(name: str = "mnist") -> Path | None:
     """The shared real dataset folder, if present ($OWNNET_DATA or ../shared/data)."""
-    env = os.environ.get("OWNNET_DATA")
     candidates = []
-    if env:
-        base = Path(env)
-        candidates += [base / name, base, base.parent / name]
+    for env in dict.fromkeys([os.environ.get("OWNNET_DATA", ""), ENV_DATA]):
+        if env:
+            base = Path(env)
+            candidates += [base / name, base, base.parent / name]
     candidates.append(SHARED / name)
     for folder in candidates:
         if folder.name == name and (folder / "train-labels-idx1-ubyte.gz").is_file():
@@ -125,8 +128,12 @@ def real_dir(name: str = "mnist") -> Path | None:
 
 
 def readme() -> str | None:
-    path = SHARED / "README.md"
-    return path.read_text() if path.is_file() else None
+    """The shared data README (beside the real dataset folders), if present."""
+    folders = [SHARED] + [d.parent for d in (real_dir("mnist"),) if d is not None]
+    for path in (folder / "README.md" for folder in folders):
+        if path.is_file():
+            return path.read_text()
+    return None
 
 
 def require_real(name: str = "mnist") -> Path:
@@ -241,3 +248,69 @@ def closed_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+# ---------------------------------------------------------------- hostile files
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """An array as a ``.npy`` file, as np.save writes it."""
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def npy_with_header(header: bytes, data: bytes = b"", version: int = 1) -> bytes:
+    """A ``.npy`` file with any header text (a dict literal, or not) and data."""
+    width = 2 if version == 1 else 4
+    size = len(header).to_bytes(width, "little")
+    return b"\x93NUMPY" + bytes([version, 0]) + size + header + data
+
+
+def zip_bytes(members: dict[str, bytes], compress: bool = False) -> bytes:
+    """A zip archive of ``members`` (without the zip64 extras np.savez adds)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buf, "w", compression=method) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def npz_bytes(arrays: dict[str, np.ndarray], compress: bool = False) -> bytes:
+    """An npz archive of ``arrays`` (``name.npy`` members)."""
+    return zip_bytes({f"{k}.npy": npy_bytes(v) for k, v in arrays.items()}, compress)
+
+
+#: field -> (offset in the local header, offset in the central directory entry, format)
+ZIP_FIELDS = {
+    "version": (4, 6, "<H"),
+    "flags": (6, 8, "<H"),
+    "method": (8, 10, "<H"),
+    "csize": (18, 20, "<L"),
+    "usize": (22, 24, "<L"),
+}
+
+
+def patch_zip(data: bytes, member: str, **fields: int) -> bytes:
+    """``data`` (a zip without zip64 extras) with header fields of ``member`` changed in
+    both its local header and its central directory entry: ``version`` (needed to
+    extract), ``flags``, ``method``, ``csize``, ``usize``."""
+    out = bytearray(data)
+    pos = out.find(b"PK\x01\x02")
+    while pos >= 0:
+        n_name = struct.unpack_from("<H", out, pos + 28)[0]
+        if out[pos + 46 : pos + 46 + n_name] == member.encode():
+            local = struct.unpack_from("<L", out, pos + 42)[0]
+            for key, value in fields.items():
+                at_local, at_central, fmt = ZIP_FIELDS[key]
+                struct.pack_into(fmt, out, local + at_local, value)
+                struct.pack_into(fmt, out, pos + at_central, value)
+            return bytes(out)
+        pos = out.find(b"PK\x01\x02", pos + 46)
+    raise KeyError(member)

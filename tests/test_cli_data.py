@@ -119,3 +119,40 @@ def test_info_on_the_real_mnist(capsys):
     assert _row(out, "mnist-train") == counts["train"] + [60000]
     assert _row(out, "mnist-test") == counts["test"] + [10000]
     assert out.count("published file") == 4
+
+
+def test_info_on_the_books_small_csv_files(tmp_path, capsys):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "mnist_train_100.csv").write_text(mf.csv_text(*SPLITS["train"]))
+    (folder / "mnist_test_10.csv").write_text(mf.csv_text(*SPLITS["test"]))
+    assert cli.main(["data", "info", "--data", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"-> --data {folder}: CSV files mnist_train_100.csv, mnist_test_10.csv" in out
+    assert f"using {folder} (csv)" in out
+    for name in ("mnist_train_100.csv", "mnist_test_10.csv"):
+        data = (folder / name).read_bytes()
+        line = next(line for line in out.splitlines() if name in line and "bytes" in line)
+        assert f"{len(data):,} bytes" in line and hashlib.sha256(data).hexdigest()[:12] in line
+    assert _row(out, "mnist-train") == _counts_row(SPLITS["train"][1])
+    assert "labels: not the published labels of mnist or fashion-mnist (23 and 11 samples" in out
+
+
+def test_info_on_a_folder_named_for_the_other_dataset(tmp_path, capsys):
+    folder = mf.write_idx_dir(tmp_path / "fashion-mnist", SPLITS)
+    assert cli.main(["data", "info", "--data", str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert f"-> --data {folder}: named for fashion-mnist, not mnist" in captured.out
+    assert captured.err.startswith(f"ownnet data: error: --data {folder}: expected a folder")
+    assert "pass --name fashion-mnist" in captured.err and "Traceback" not in captured.err
+    assert cli.main(["data", "info", "--data", str(folder), "--name", "fashion-mnist"]) == 0
+
+
+def test_info_says_the_real_labels_are_the_published_ones(capsys):
+    folder = mf.require_real("fashion-mnist")
+    assert cli.main(["data", "info", "--data", str(folder), "--name", "fashion-mnist"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "labels: train = the published fashion-mnist train labels, "
+        "test = the published fashion-mnist test labels" in out
+    )

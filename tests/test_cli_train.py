@@ -49,7 +49,7 @@ def test_train_then_test(small_mnist_dir, tmp_path, capsys):
     )
     assert code == 0
     text = capsys.readouterr().out
-    assert f"data: mnist from {small_mnist_dir} (3000 train, 500 test images)" in text
+    assert f"data: mnist: {small_mnist_dir} (idx), 3000 train and 500 test images" in text
     assert "classic network 784-40-10, sigmoid, lr 0.1, 2 epochs, 3000 training samples" in text
     assert "Epoch 1/2" in text and "Epoch 2/2" in text and text.count("val_acc: ") == 2
     assert "peak memory" in text and f"saved {out}" in text

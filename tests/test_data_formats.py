@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from ownnet.data import formats
+from ownnet.data import csv_format, formats
 from ownnet.data.formats import read_csv, read_idx, read_idx_images, read_idx_labels, read_npz
 from ownnet.errors import DataError
 
@@ -205,7 +205,7 @@ def test_csv_bad_line(tmp_path, edit, match):
 
 
 def test_csv_line_numbers_across_blocks_header_and_blanks(tmp_path, monkeypatch):
-    monkeypatch.setattr(formats, "_BLOCK", 5000)  # a line is about 2.8 kB: many blocks
+    monkeypatch.setattr(csv_format, "_BLOCK", 5000)  # a line is about 2.8 kB: many blocks
     images, labels = tiny_arrays(30, seed=6)
     lines = csv_text(images, labels).splitlines()
     lines[25] = lines[25].rsplit(",", 1)[0] + ",999"
@@ -284,3 +284,68 @@ def test_npz_not_a_zip(tmp_path):
     path = tmp_path / "mnist.npz"
     path.write_bytes(b"PK\x03\x04 this is not really a zip file")
     _raises("npz", path, read_npz, path)
+
+
+# ---------------------------------------------------------------- writers
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize(("code", "dtype"), list(formats.IDX_TYPES.items()))
+def test_write_idx_writes_what_the_format_defines(tmp_path, compress, code, dtype):
+    arr = (np.arange(24) - (0 if dtype.kind == "u" else 7)).reshape(2, 3, 4).astype(dtype)
+    path = tmp_path / "x.idx"
+    formats.write_idx(path, arr.astype(dtype.newbyteorder("=")), compress=compress)
+    data = path.read_bytes()
+    assert (data[:2] == b"\x1f\x8b") == compress
+    assert (gzip.decompress(data) if compress else data) == idx_bytes(arr, code)
+    got = read_idx(path)
+    assert got.dtype == dtype.newbyteorder("=") and got.dtype.isnative
+    np.testing.assert_array_equal(got, arr)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.idx"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.zeros(3, np.int64),
+        np.zeros(3, bool),
+        np.zeros((), np.uint8),
+        np.zeros((1,) * 5, np.uint8),
+    ],
+)
+def test_write_idx_refuses_what_idx_cannot_hold(tmp_path, array):
+    _raises("IDX holds arrays of 1 to 4 dimensions", tmp_path / "x", formats.write_idx,
+            tmp_path / "x", array)  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_csv_writes_the_books_format(tmp_path):
+    images, labels = tiny_arrays(5, seed=9)
+    path = tmp_path / "mnist_test.csv"
+    formats.write_csv(path, images, labels)
+    assert path.read_text() == csv_text(images, labels)
+    got_images, got_labels = read_csv(path)
+    np.testing.assert_array_equal(got_images, images)
+    np.testing.assert_array_equal(got_labels, labels)
+    formats.write_csv(path, images.reshape(5, 784).astype(np.int64), labels.astype(np.int32))
+    assert path.read_text() == csv_text(images, labels)
+    assert [p.name for p in tmp_path.iterdir()] == ["mnist_test.csv"]
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "match"),
+    [
+        (np.zeros((3, 28, 28), np.uint8), np.zeros(2, np.uint8), r"images of shape \(3, 28, 28\)"),
+        (np.zeros((3, 27, 28), np.uint8), np.zeros(3, np.uint8), r"found images of shape"),
+        (np.zeros((3, 28, 28), np.uint8), np.full(3, 10), "labels as integers 0..9, found 10..10"),
+        (
+            np.full((3, 28, 28), 0.5),
+            np.zeros(3, np.uint8),
+            "pixels as integers 0..255, found float",
+        ),
+        (np.full((3, 28, 28), 256), np.zeros(3, np.uint8), "pixels .* found 256..256"),
+    ],
+)
+def test_write_csv_refuses_what_is_not_mnist(tmp_path, images, labels, match):
+    _raises(match, tmp_path / "c.csv", formats.write_csv, tmp_path / "c.csv", images, labels)
+    assert list(tmp_path.iterdir()) == []

@@ -164,15 +164,35 @@ def test_subfolder_named_for_the_dataset_comes_first(tmp_path):
     assert [p.directory for p in search(root)][:2] == [inner, root]
 
 
-def test_a_folder_named_for_one_dataset_is_not_the_other(tmp_path):
+def test_a_folder_named_for_one_dataset_is_not_the_other(tmp_path, monkeypatch):
     mnist = mf.write_idx_dir(tmp_path / "mnist", mf.tiny_splits(5, 2, seed=0))
     assert find_data(mnist, "mnist").directory == mnist
-    assert find_data(mnist, "fashion-mnist") is None
+    # $OWNNET_DATA, a standing setting: the other dataset is looked for beside it
+    monkeypatch.setenv("OWNNET_DATA", str(mnist))
+    assert find_data(None, "fashion-mnist") is None  # .../mnist is never fashion-mnist
     fashion = mf.write_idx_dir(tmp_path / "fashion-mnist", mf.tiny_splits(6, 2, seed=3))
-    assert find_data(mnist, "fashion-mnist").directory == fashion  # the sibling
-    assert find_data(fashion, "mnist").directory == mnist
-    splits = load_mnist(mnist, "fashion-mnist", download=False)
+    assert find_data(None, "fashion-mnist").directory == fashion  # the sibling
+    splits = load_mnist(None, "fashion-mnist", download=False)
     assert splits.train.name == "fashion-mnist-train" and len(splits.train) == 6
+    assert splits.describe() == f"fashion-mnist: {fashion} (idx)"
+    assert splits.source.found_by == "$OWNNET_DATA"
+    monkeypatch.setenv("OWNNET_DATA", str(fashion))
+    assert find_data(None, "mnist").directory == mnist
+    monkeypatch.delenv("OWNNET_DATA")
+    # --data, this run's choice: a folder named for the other dataset is an error saying so
+    with pytest.raises(DataError, match="found one named for mnist; to use it pass --name mnist"):
+        find_data(mnist, "fashion-mnist")
+    with pytest.raises(DataError) as info:
+        load_mnist(fashion, download=False)  # the default name, mnist
+    assert str(info.value).startswith(f"--data {fashion}: expected a folder of mnist")
+    assert (
+        f"pass --name fashion-mnist, or give --data the folder of mnist (or the parent {tmp_path}"
+        in str(info.value)
+    )
+    place = search(fashion)[-1]
+    assert (
+        place.refused and place.found is None and place.note == "named for fashion-mnist, not mnist"
+    )
 
 
 def test_idx_files_of_the_other_dataset_are_refused(tmp_path, monkeypatch):
@@ -257,3 +277,119 @@ def test_copy_of_real_labels_in_a_neutral_folder_is_identified(tmp_path):
     folder = mf.write_idx_dir(tmp_path / "files", mf.tiny_splits(5, 2))
     shutil.copy(fashion / "train-labels-idx1-ubyte.gz", folder / "train-labels-idx1-ubyte.gz")
     assert "fashion-mnist, not mnist" in search(folder, "mnist")[1].note
+
+
+# ---------------------------------------------------------------- what was used, and which
+
+
+@pytest.mark.parametrize("fmt", ["idx", "npz", "csv"])
+def test_splits_say_which_dataset_folder_and_format(tmp_path, fmt):
+    folder = tmp_path / "files"
+    splits = mf.tiny_splits(5, 2)
+    {"idx": lambda: mf.write_idx_dir(folder, splits),
+     "npz": lambda: mf.write_npz(folder / "mnist.npz", splits),
+     "csv": lambda: mf.write_csv_dir(folder, splits)}[fmt]()  # fmt: skip
+    loaded = load_mnist(folder, download=False)
+    assert loaded.describe() == f"mnist: {folder} ({fmt})"
+    assert loaded.source.name == "mnist" and loaded.source.format == fmt
+    assert loaded.source.directory == folder and loaded.source.found_by == "--data"
+    assert loaded.train.subset(3).origin is loaded.source  # a subset keeps where it came from
+
+
+def _pretend_published(monkeypatch, labels: np.ndarray, name: str = "fashion-mnist") -> None:
+    """Make ``labels`` the published train labels of ``name`` in the checksum table."""
+    content = mf.idx_bytes(labels)
+    table = list(dl.FILES[name])
+    table[1] = dl.RemoteFile(
+        table[1].filename, "0" * 32, "0" * 32, hashlib.sha256(content).hexdigest()
+    )
+    monkeypatch.setitem(dl.FILES, name, tuple(table))
+
+
+@pytest.mark.parametrize("fmt", ["npz", "csv"])
+def test_npz_and_csv_of_the_other_dataset_are_refused_once_read(tmp_path, monkeypatch, fmt):
+    splits = mf.tiny_splits(5, 2)
+    folder = tmp_path / "stuff"
+    if fmt == "npz":
+        mf.write_npz(folder / "mnist.npz", splits)
+    else:
+        mf.write_csv_dir(folder, splits)
+    _pretend_published(monkeypatch, splits["train"][1])
+    with pytest.raises(DataError) as info:
+        load_mnist(folder, download=False)
+    msg = str(info.value)
+    assert "expected mnist, found the published fashion-mnist train labels" in msg
+    assert "ask for fashion-mnist (--name fashion-mnist)" in msg and str(folder) in msg
+
+
+def test_idx_of_the_other_dataset_is_an_error_not_a_skip(tmp_path, monkeypatch):
+    """Before, such a folder was skipped and the search went on (to the cache, or a
+    download): now it stops there and says what it found."""
+    splits = mf.tiny_splits(5, 2)
+    folder = mf.write_idx_dir(tmp_path / "stuff", splits)
+    mf.write_idx_dir(tmp_path / "cache" / "mnist", mf.tiny_splits(6, 2))
+    _pretend_published(monkeypatch, splits["train"][1])
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz: expected mnist, found"):
+        load_mnist(folder, download=False)
+    assert [p.origin for p in search(folder)] == ["--data", "--data"]  # stops there
+
+
+def test_real_fashion_through_data_and_name(monkeypatch):
+    fashion = mf.require_real("fashion-mnist")
+    splits = load_mnist(fashion, "fashion-mnist", download=False)
+    assert splits.describe() == f"fashion-mnist: {fashion} (idx)"
+    assert splits.train.images.shape == (60000, 28, 28) and splits.test.images.shape[0] == 10000
+    assert splits.train.label_counts().tolist() == [6000] * 10
+    with pytest.raises(DataError, match="pass --name fashion-mnist"):
+        load_mnist(fashion, download=False)  # the default name: mnist
+
+
+@pytest.mark.parametrize(
+    ("real", "asked"), [("fashion-mnist", "mnist"), ("mnist", "fashion-mnist")]
+)
+def test_real_files_of_the_other_dataset_in_a_neutral_folder_are_refused(tmp_path, real, asked):
+    source = mf.require_real(real)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    for path in source.glob("*.gz"):
+        (folder / path.name).symlink_to(path)
+    with pytest.raises(DataError) as info:
+        load_mnist(folder, asked, download=False)
+    assert f"expected {asked}, found the published {real} train labels" in str(info.value)
+    assert load_mnist(folder, real, download=False).describe() == f"{real}: {folder} (idx)"
+
+
+# ---------------------------------------------------------------- the book's small CSV files
+
+
+def test_the_books_small_csv_files_are_found(tmp_path):
+    folder = tmp_path / "book"
+    splits = mf.tiny_splits(12, 3)
+    for split, n in (("train", 100), ("test", 10)):
+        (folder / f"mnist_{split}_{n}.csv").parent.mkdir(exist_ok=True)
+        (folder / f"mnist_{split}_{n}.csv").write_text(mf.csv_text(*splits[split]))
+    loaded = load_mnist(folder, download=False)
+    assert loaded.describe() == f"mnist: {folder} (csv)"
+    assert loaded.train.source.endswith("mnist_train_100.csv") and len(loaded.test) == 3
+    np.testing.assert_array_equal(loaded.train.images, splits["train"][0])
+    (folder / "mnist_train.csv").write_text(mf.csv_text(*mf.tiny_splits(7, 1)["train"]))
+    assert len(load_mnist(folder, download=False).train) == 7  # the full file first
+    (folder / "mnist_test_10.csv").unlink()
+    place = search(folder)[1]
+    assert place.found is None and "only mnist_train.csv, no mnist_test.csv" in place.note
+
+
+def test_the_real_books_csv_files():
+    book = mf.SHARED / "book"
+    real = mf.real_dir("mnist")
+    if not (book / "mnist_train_100.csv").is_file() and real is not None:
+        book = real.parent / "book"
+    if not (book / "mnist_train_100.csv").is_file():
+        pytest.skip(f"needs the book's mnist_train_100.csv and mnist_test_10.csv in {book}")
+    loaded = load_mnist(book, download=False)
+    assert (len(loaded.train), len(loaded.test)) == (100, 10)
+    assert loaded.describe() == f"mnist: {book} (csv)"
+    if real is not None:  # the README: the first 100 training and 10 test digits of MNIST
+        mnist = load_mnist(real, download=False)
+        np.testing.assert_array_equal(loaded.train.images, mnist.train.images[:100])
+        np.testing.assert_array_equal(loaded.test.labels, mnist.test.labels[:10])

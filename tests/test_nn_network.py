@@ -221,18 +221,14 @@ def test_from_classic_and_to_classic_give_the_same_outputs(test_set):
         convert.nn_to_classic(small_mlp())
 
 
-def book_samples(n: int) -> Dataset:
+def test_book_network_ends_with_the_classic_weights_after_1000_samples(small_mnist_dir):
+    """Sigmoid, quadratic cost, no bias, batch 1, lr 0.1, the book's error split.
+
+    On the first 1000 digits of the ``small_mnist_dir`` fixture: cut from the real MNIST
+    when it is there, else its learnable synthetic digits (see tests/conftest.py)."""
     from ownnet.data.mnist import load_mnist
 
-    try:
-        return load_mnist(download=False, progress=False).train.subset(n)
-    except Exception:  # noqa: BLE001 - no real MNIST here: fake digits do as well
-        return digits(n, 7)
-
-
-def test_book_network_ends_with_the_classic_weights_after_1000_samples():
-    """Sigmoid, quadratic cost, no bias, batch 1, lr 0.1, the book's error split."""
-    samples = book_samples(1000)
+    samples = load_mnist(small_mnist_dir, download=False, progress=False).train.subset(1000)
     classic = Classic(784, 100, 10, lr=0.1, seed=11)
     net = convert.classic_to_nn(classic)
     assert net.layers[0].params["W"].dtype == np.float64

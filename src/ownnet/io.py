@@ -27,7 +27,7 @@ import importlib
 import io as _io
 import json
 import os
-import zipfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ import numpy as np
 from ownnet import __version__
 from ownnet.atomic import atomic_write_bytes
 from ownnet.errors import ModelFileError
+from ownnet.npzfile import NpzArchive
 
 FORMAT = "ownnet-model"
 FORMAT_VERSION = 1
@@ -83,45 +84,86 @@ def save_arrays(
     return path
 
 
-def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read a model file: returns ``(arrays, meta)``.
+class _Members(Mapping[str, np.ndarray]):
+    """A model file's arrays, each read when it is first asked for: a model reads only the
+    members it needs, so an extra one in a file costs nothing."""
 
-    Raises :class:`ModelFileError` naming the file for a missing, truncated,
-    foreign or newer-format file.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"{path}: no such model file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            names = list(npz.files)
-            if META_KEY not in names:
-                raise ModelFileError(
-                    f"{path}: not an ownnet model file: expected a {META_KEY!r} entry with "
-                    f"JSON metadata, found only arrays {names[:5]}"
-                )
-            arrays = {k: npz[k] for k in names if k != META_KEY}
-            raw = npz[META_KEY]
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    def __init__(self, npz: NpzArchive) -> None:
+        self._npz = npz
+        self._names = [k for k in npz.names if k != META_KEY]
+        self._read: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._read:
+            if name not in self._names:
+                raise KeyError(name)
+            self._read[name] = self._npz.read(name)
+        return self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _read_meta(path: Path, npz: NpzArchive) -> dict[str, Any]:
+    """The checked metadata of an open model file."""
+    names = npz.names
+    if META_KEY not in names:
         raise ModelFileError(
-            f"{path}: not a readable .npz model file (truncated or foreign?): {exc}"
-        ) from exc
+            f"{path}: not an ownnet model file: expected a {META_KEY!r} entry with "
+            f"JSON metadata, found only arrays {names[:5]}"
+        )
+    others = [f for f in npz.filenames if not f.endswith(".npy")]
+    if others:
+        raise ModelFileError(f"{path}: expected only .npy arrays, found {others[:5]}")
+    max_meta = 8 * 2**20  # JSON becomes Python objects, many times its size
+    if npz.member(META_KEY).n_bytes > max_meta:
+        raise ModelFileError(
+            f"{path}: expected metadata of at most {max_meta:,} bytes, "
+            f"found {npz.member(META_KEY).n_bytes:,}"
+        )
+    raw = npz.read(META_KEY)
     try:
         meta = json.loads(raw.tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: metadata is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # JSON, UTF-8, a 5000-digit number
+        raise ModelFileError(f"{path}: metadata is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ModelFileError(f"{path}: expected format {FORMAT!r}, found {found!r}")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or not (1 <= version <= FORMAT_VERSION)
+    ):
         raise ModelFileError(
-            f"{path}: model file format version {version!r} is newer than this ownnet "
-            f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade ownnet"
+            f"{path}: expected model file format version 1..{FORMAT_VERSION} (what this "
+            f"ownnet, {__version__}, reads), found {version!r}; a newer one needs a newer "
+            "ownnet: upgrade ownnet"
         )
-    return arrays, meta
+    return meta
+
+
+def _open(path: str | os.PathLike[str]) -> tuple[Path, NpzArchive]:
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such model file")
+    return path, NpzArchive(path, error=ModelFileError, what="model file")
+
+
+def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a whole model file: returns ``(arrays, meta)``.
+
+    Read through :class:`ownnet.npzfile.NpzArchive`: no pickle, every declared size
+    checked before anything is allocated. Raises :class:`ModelFileError` naming the file
+    for a missing, non-regular, truncated, foreign, oversized or newer-format file.
+    """
+    path, archive = _open(path)
+    with archive as npz:
+        meta = _read_meta(path, npz)
+        return dict(_Members(npz)), meta
 
 
 def save_model(path: str | os.PathLike[str], model: Any, **info: Any) -> Path:
@@ -136,17 +178,19 @@ def save_model(path: str | os.PathLike[str], model: Any, **info: Any) -> Path:
 def load_model(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     """Load a model file of any kind: returns ``(model, meta)`` (``ownnet.load`` gives the
     model alone, with ``model.meta``)."""
-    arrays, meta = load_arrays(path)
-    cls = model_class(meta.get("kind"), path)
-    config = meta.get("config", {})
-    if not isinstance(config, dict):
-        raise ModelFileError(f"{path}: expected a config object, found {type(config).__name__}")
-    try:
-        model = cls.from_state(arrays, config)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(
-            f"{path}: {meta['kind']} model arrays and config disagree: {exc}"
-        ) from exc
+    path, archive = _open(path)
+    with archive as npz:
+        meta = _read_meta(path, npz)
+        cls = model_class(meta.get("kind"), path)
+        config = meta.get("config", {})
+        if not isinstance(config, dict):
+            raise ModelFileError(f"{path}: expected a config object, found {type(config).__name__}")
+        try:
+            model = cls.from_state(_Members(npz), config)  # reads only what it needs
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ModelFileError(
+                f"{path}: {meta['kind']} model arrays and config disagree: {exc}"
+            ) from exc
     model.meta = meta
     return model, meta
 

@@ -112,18 +112,13 @@ def load_data(data_dir: str | None, name: str, *, progress: bool = True, say: bo
 
     splits = load_mnist(data_dir, name, progress=progress)
     if say:
-        print(f"data: {describe_source(splits, name)}", flush=True)
+        print(f"data: {describe_source(splits)}", flush=True)
     return splits
 
 
-def describe_source(splits: Any, name: str) -> str:
-    """``mnist from <folder> (60000 train, 10000 test images)``."""
-    describe = getattr(splits, "describe", None)
-    if callable(describe):
-        return str(describe())
-    source = str(getattr(splits.train, "source", "") or "")
-    folder = os.path.dirname(source.split(",")[0].strip()) if source else "?"
-    return f"{name} from {folder} ({len(splits.train)} train, {len(splits.test)} test images)"
+def describe_source(splits: Any) -> str:
+    """``mnist: <folder> (idx), 60000 train and 10000 test images``: what was read."""
+    return f"{splits.describe()}, {len(splits.train)} train and {len(splits.test)} test images"
 
 
 # -- models -------------------------------------------------------------------------------

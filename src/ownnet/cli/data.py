@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Files are looked for in --data DIR, then $OWNNET_DATA, then the cache\n"
             "(~/.cache/ownnet/NAME). In a folder D both D/NAME and D itself are tried; each\n"
             "holds the four IDX files (.gz or raw), NAME.npz (Keras) or NAME_train.csv +\n"
-            "NAME_test.csv (the book's CSV)."
+            "NAME_test.csv (the book's CSV; or its small NAME_train_100.csv +\n"
+            "NAME_test_10.csv). A --data folder named for the other dataset is an error.\n"
+            "No data file may decode to more than 2 GiB: set OWNNET_MAX_BYTES to change that."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -61,8 +63,10 @@ def _usage(p: argparse.ArgumentParser) -> int:
 def _sha256_of_file(path: Any) -> str:
     import hashlib
 
+    from ownnet.inputfile import open_regular
+
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
@@ -88,15 +92,18 @@ def _published(path: Any, name: str, sha256: str) -> str:
 
 def run_info(args: argparse.Namespace) -> int:
     from ownnet.data.mnist import load_files, search
+    from ownnet.errors import DataError
 
     places = search(args.data, args.name)
     print(f"{args.name}: looked in, in order")
-    used = next((p for p in places if p.found is not None), None)
+    used = next((p for p in places if p.found is not None or p.refused), None)
     for place in places:
         mark = "->" if place is used else "  "
         if place.origin == "cache" and not os.environ.get("OWNNET_DATA"):
             print("    $OWNNET_DATA: not set")
         print(f" {mark} {place.describe()}")
+    if used is not None and used.refused:
+        raise DataError(used.refused)
     if used is None:
         print(
             f"nothing found. `ownnet data download --name {args.name}` fetches it into the "
@@ -119,7 +126,24 @@ def run_info(args: argparse.Namespace) -> int:
     for d in splits:
         shape = "x".join(str(s) for s in d.images.shape[1:])
         print(f"{d.name}: {len(d)} images {shape} uint8, checksum {d.checksum()[:16]}")
+    print(f"labels: {_labels_check(splits)}")
     return 0
+
+
+def _labels_check(splits: Any) -> str:
+    """Whether each split's labels are the published ones of a dataset, by checksum."""
+    from ownnet.data.identify import identify_labels
+
+    known = [identify_labels(d.labels) for d in splits]
+    if all(k is not None for k in known):
+        return ", ".join(
+            f"{split} = the published {k[0]} {k[1]} labels"
+            for split, k in zip(("train", "test"), known)
+        )  # type: ignore[index]
+    return (
+        f"not the published labels of {' or '.join(NAMES)} "
+        f"({len(splits.train)} and {len(splits.test)} samples: a subset, or other data)"
+    )
 
 
 def _counts_table(datasets: list[Any]) -> str:

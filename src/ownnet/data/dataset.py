@@ -4,12 +4,40 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from ownnet.data.formats import N_CLASSES, check_labels
+from ownnet.data.layout import N_CLASSES, check_labels
 from ownnet.errors import DataError
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """A complete set of files for one dataset in one folder, and how it was found.
+
+    ``format`` is ``"idx"``, ``"npz"`` or ``"csv"``; ``train`` and ``test`` are the files of
+    each split (IDX: images then labels; npz: the same single file; CSV: one file).
+    ``name`` is the dataset (``"mnist"``), ``found_by`` where the folder came from:
+    ``"--data"``, ``"$OWNNET_DATA"``, ``"cache"`` or ``"download"``.
+    """
+
+    directory: Path
+    format: str
+    train: tuple[Path, ...]
+    test: tuple[Path, ...]
+    name: str = "mnist"
+    found_by: str = ""
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file, each once."""
+        return tuple(dict.fromkeys(self.train + self.test))
+
+    def describe(self) -> str:
+        """One line for a user: ``"mnist: /data/mnist (idx)"``."""
+        return f"{self.name}: {self.directory} ({self.format})"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -17,14 +45,16 @@ class Dataset:
     """Images ``(n, 28, 28)`` uint8 and labels ``(n,)`` uint8 (0..9).
 
     ``name`` says what it is (``"mnist-train"``), ``source`` where it came from (file
-    paths). The arrays are read-only views, so a dataset cannot change under its cached
-    :meth:`checksum`; make a copy to edit pixels.
+    paths), ``origin`` the :class:`DataFiles` it was read from, if any. The arrays are
+    read-only views, so a dataset cannot change under its cached :meth:`checksum`; make a
+    copy to edit pixels.
     """
 
     images: np.ndarray
     labels: np.ndarray
     name: str = "dataset"
     source: str = ""
+    origin: DataFiles | None = None
     _sha256: list[str] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,7 +117,9 @@ class Dataset:
                     f"{self.name}: expected indices below {len(self)}, found {index.max()}"
                 )
             tag = f"[{int(np.count_nonzero(index)) if index.dtype == bool else index.size} picked]"
-        return Dataset(self.images[index], self.labels[index], self.name + tag, self.source)
+        return Dataset(
+            self.images[index], self.labels[index], self.name + tag, self.source, self.origin
+        )
 
     def checksum(self) -> str:
         """SHA-256 hex digest of the image bytes followed by the label bytes (cached)."""
@@ -108,6 +140,17 @@ class Splits(NamedTuple):
 
     train: Dataset
     test: Dataset
+
+    @property
+    def source(self) -> DataFiles | None:
+        """The files both were read from: dataset name, folder, format, how it was found."""
+        return self.train.origin
+
+    def describe(self) -> str:
+        """One line saying what was used: ``"mnist: /data/mnist (idx)"``."""
+        if self.train.origin is not None:
+            return self.train.origin.describe()
+        return f"{self.train.name}: {self.train.source}"
 
 
 def _describe(x: object) -> str:

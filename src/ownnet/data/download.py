@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ownnet.atomic import atomic_open
 from ownnet.errors import DataError
+from ownnet.inputfile import open_regular
 
 
 @dataclass(frozen=True)
@@ -173,13 +174,19 @@ class _Hashes:
         if self.problem:
             return
         try:
-            while chunk:
-                out = self._inflate.decompress(chunk)
+            data = chunk
+            while True:  # at most _CHUNK bytes out at a time, whatever the ratio
+                out = self._inflate.decompress(data, _CHUNK)
                 self.sha256.update(out)
-                chunk = b""
-                if self._inflate.eof and self._inflate.unused_data:  # next gzip member
-                    chunk = self._inflate.unused_data
-                    self._inflate = zlib.decompressobj(wbits=31)
+                if self._inflate.eof:
+                    data = self._inflate.unused_data
+                    if not data:
+                        break
+                    self._inflate = zlib.decompressobj(wbits=31)  # next gzip member
+                else:
+                    data = self._inflate.unconsumed_tail
+                    if not data and not out:
+                        break
         except zlib.error as exc:
             self.problem = f"not valid gzip data ({exc})"
 
@@ -209,7 +216,7 @@ class _Hashes:
 
 def _hash_file(path: str | os.PathLike[str]) -> _Hashes:
     hashes = _Hashes()
-    with open(path, "rb") as f:
+    with open_regular(path, DataError, "file") as f:
         while chunk := f.read(1 << 20):
             hashes.update(chunk)
     return hashes
@@ -219,6 +226,8 @@ def verify_file(path: str | os.PathLike[str], remote: RemoteFile) -> str | None:
     """Check a local .gz file against ``remote``: None when good, else what is wrong."""
     try:
         return _hash_file(path).verdict(remote)
+    except DataError as exc:
+        return str(exc)
     except OSError as exc:
         return f"cannot read: {exc}"
 
@@ -228,7 +237,7 @@ def published_match(path: str | os.PathLike[str], remote: RemoteFile) -> str | N
     published content compressed differently, else None."""
     try:
         return _hash_file(path).match(remote)
-    except OSError:
+    except (OSError, DataError):
         return None
 
 
