@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from ownnet import __version__
 from ownnet.errors import OwnnetError
+
+#: set this environment variable to see the traceback of an unexpected error
+DEBUG_ENV = "OWNNET_DEBUG"
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMANDS = ["train", "test", "data", "sweep", "serve", "export", "predict", "backquery", "inspect"]
@@ -70,3 +74,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ownnet {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a folder that vanished, a file in use
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ownnet {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"ownnet {args.command}: error: out of memory; try smaller settings",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"ownnet {args.command}: unexpected error: {type(exc).__name__}: {exc} (this is a "
+              f"bug in ownnet; set {DEBUG_ENV}=1 to see where)", file=sys.stderr)  # fmt: skip
+        return 70

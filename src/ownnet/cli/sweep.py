@@ -188,9 +188,10 @@ def _plan(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-
     plan, preset = _plan(args)
     db = args.db or DEFAULT_DB
+    if not args.dry_run:  # a store that cannot be written fails now, not after the planning
+        Store.check(db)
     specs = plan_runs(plan, args.data)
     configs = list({canonical(s.config): s.config for s in specs}.values())  # plan order
     header = f"sweep: {len(specs)} runs ({len(configs)} configs x {plan.repeats} repeats); "

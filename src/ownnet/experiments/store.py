@@ -17,6 +17,7 @@ Tables::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -94,7 +95,15 @@ class Store:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no such sweep store")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path}: cannot make its folder {folder}: {exc.strerror or exc}"
+            ) from None
+        if not self.path.exists() and not os.access(folder, os.W_OK):
+            raise StoreError(f"{self.path}: cannot write in {folder} (no permission)")
         try:
             self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -111,11 +120,29 @@ class Store:
                     f"{self.path}: sweep store schema version {row[0]} is newer than this "
                     f"ownnet reads (up to {SCHEMA_VERSION}); upgrade ownnet"
                 )
+        except sqlite3.OperationalError as exc:  # unable to open, read-only, disk I/O, full
+            raise StoreError(f"{self.path}: cannot open or write the sweep store: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path}: expected an SQLite sweep store, found a file SQLite cannot use "
                 f"({exc})"
             ) from exc
+
+    @classmethod
+    def check(cls, path: str | os.PathLike[str]) -> None:
+        """Raise :class:`StoreError` now if ``path`` cannot be a sweep store: an existing
+        file that is not one, or a folder that cannot be made or written. Makes no file."""
+        path = Path(path)
+        if path.exists():
+            cls(path, create=False).close()
+            return
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise StoreError(f"{path}: cannot make its folder: {folder} is a file")
+        if not os.access(folder, os.W_OK):
+            raise StoreError(f"{path}: cannot write in {folder} (no permission)")
 
     def __enter__(self) -> Store:
         return self
@@ -166,8 +193,15 @@ class Store:
                     ],
                 )
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have ended it
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # a full disk, an I/O error
+                raise StoreError(
+                    f"{self.path}: could not record run {result.run_id[:12]}: {exc}; the runs "
+                    "recorded before it are kept: free some space and run the sweep again "
+                    "to go on"
+                ) from None
             raise
         return added
 
