@@ -10,8 +10,11 @@ cell whose lines start with ``# ``). This script turns each into
     python notebooks/make.py 03 07           # the notebooks whose names start so
     OWNNET_QUICK=1 python notebooks/make.py  # small settings (what the tests run)
     python notebooks/make.py --no-run        # only rebuild the .ipynb files, no outputs
+    python notebooks/make.py --text-only 04  # new text, the saved outputs kept (no code changed)
 
-Needs ``nbformat``, ``nbclient`` and ``ipykernel`` (``pip install -e '.[test]'``).
+The kernel imports the ownnet this script imports and uses one BLAS thread
+(:data:`ONE_THREAD`). Needs ``nbformat``, ``nbclient`` and ``ipykernel``
+(``pip install -e '.[test]'``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "src"
 MAX_BYTES = 1_000_000
+#: The kernels use one BLAS thread (unless the environment says otherwise), so that the
+#: saved times do not depend on what else the machine runs: threads that wait for a busy
+#: core make small matrix products many times slower (see ``ownnet.threads``).
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def parse_percent(text: str) -> list[tuple[str, str]]:
@@ -73,6 +80,24 @@ def build(source: Path):  # -> nbformat.NotebookNode
     return nb
 
 
+def kernel_env(**extra: str) -> dict[str, str]:
+    """The environment a notebook's kernel runs in: this one, with ``extra``.
+
+    The kernel imports the ownnet this script imports, wherever it runs: the folder
+    holding that ``ownnet`` comes first on ``PYTHONPATH``, and relative entries are made
+    absolute (the kernel starts in another folder). Plots show inline as in Jupyter,
+    whatever ``MPLBACKEND`` says (CI sets Agg).
+    """
+    import ownnet
+
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    paths = [str(Path(ownnet.__file__).resolve().parents[1])]
+    paths += [str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env.update(extra)
+    return env
+
+
 def execute(nb, cwd: Path, timeout: int = 1800):  # -> nbformat.NotebookNode
     """Run ``nb`` top to bottom in ``cwd``; raises on the first error."""
     from nbclient import NotebookClient
@@ -84,16 +109,40 @@ def execute(nb, cwd: Path, timeout: int = 1800):  # -> nbformat.NotebookNode
         record_timing=False,
         resources={"metadata": {"path": str(cwd)}},
     )
-    # Plots show inline as in Jupyter, whatever MPLBACKEND says (CI sets Agg).
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env = kernel_env()
+    for name, value in ONE_THREAD.items():
+        env.setdefault(name, value)
     client.execute(env=env)
     return nb
+
+
+def keep_outputs(nb, saved) -> None:  # (nbformat.NotebookNode, nbformat.NotebookNode)
+    """Give ``nb`` (just built from its source) the outputs of ``saved`` (the notebook as
+    last run), when only its text changed.
+
+    Raises:
+        ValueError: a code cell was added, removed or changed (the notebook must be run).
+    """
+    old = [c for c in saved.cells if c.cell_type == "code"]
+    new = [c for c in nb.cells if c.cell_type == "code"]
+    if len(old) != len(new):
+        raise ValueError(f"{len(old)} code cells were saved, the source has {len(new)}")
+    for i, (before, after) in enumerate(zip(old, new, strict=True)):
+        if before.source != after.source:
+            raise ValueError(f"code cell {i} changed")
+        after.outputs = before.outputs
+        after.execution_count = before.execution_count
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="prefixes of the notebooks to make (default all)")
     parser.add_argument("--no-run", action="store_true", help="write the notebooks unexecuted")
+    parser.add_argument(
+        "--text-only",
+        action="store_true",
+        help="take the text from the sources and keep the saved outputs (refused if code changed)",
+    )
     args = parser.parse_args(argv)
     import nbformat
 
@@ -106,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         target = HERE / (source.stem + ".ipynb")
         nb = build(source)
         start = time.perf_counter()
-        if not args.no_run:
+        if args.text_only:
+            try:
+                keep_outputs(nb, nbformat.read(target, as_version=4))
+            except (OSError, ValueError) as exc:
+                print(f"{target.name}: {exc}: run python notebooks/make.py {source.stem[:2]}")
+                return 1
+        elif not args.no_run:
             execute(nb, HERE)
         nbformat.validate(nb)
         data = (nbformat.writes(nb) + "\n").encode()

@@ -10,7 +10,6 @@ committed file.
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import time
 from pathlib import Path
@@ -99,10 +98,10 @@ def test_notebook_runs_top_to_bottom_quickly(source: Path, mnist_dir: Path, tmp_
     if not original.exists():
         pytest.fail(f"{original.name} missing: run python notebooks/make.py {source.stem[:2]}")
     copy = Path(shutil.copy(original, tmp_path / original.name))
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    env.update(OWNNET_QUICK="1", OWNNET_DATA=str(mnist_dir), PYTHONHASHSEED="0")
+    # The kernel imports the ownnet under test (make.kernel_env), in quick mode.
+    env = make.kernel_env(OWNNET_QUICK="1", OWNNET_DATA=str(mnist_dir), PYTHONHASHSEED="0")
     # Small matrices: BLAS threads only wait for each other (and for other jobs on CI).
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env.update(make.ONE_THREAD)
     try:
         seconds = _run(copy, tmp_path, env)
     except nbclient.exceptions.CellTimeoutError:

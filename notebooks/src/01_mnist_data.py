@@ -26,15 +26,14 @@ print(f"ownnet {ownnet.__version__}, {'quick' if QUICK else 'full'} settings")
 # %% [markdown]
 # ## Loading
 #
-# `load_mnist()` looks for the four MNIST files in `$OWNNET_DATA`, then in the
-# cache (`~/.cache/ownnet/mnist`); if it finds nothing it downloads them there
-# and checks their SHA-256. It returns the training and the test set. On the
-# command line, `ownnet data` shows where it looked and what it found.
+# `ownnet.load_mnist()` looks for the four MNIST files in `$OWNNET_DATA`,
+# then in the cache (`~/.cache/ownnet/mnist`); if it finds nothing it
+# downloads them there and checks their SHA-256. It returns the training and
+# the test set. On the command line, `ownnet data` shows where it looked and
+# what it found.
 
 # %%
-from ownnet.data.mnist import load_mnist
-
-train, test = load_mnist()
+train, test = ownnet.load_mnist()
 print(f"{train.name}: {len(train):,} images; {test.name}: {len(test):,} images")
 print("images:", train.images.shape, train.images.dtype, "labels:", train.labels.shape)
 print("checksum of the training set:", train.checksum()[:16], "...")
@@ -118,17 +117,23 @@ print("ink per digit (pixels' worth):", " ".join(f"{d}:{m:.0f}" for d, m in enum
 # The book's network does not take 0..255. Each pixel becomes
 # `value / 255 × 0.99 + 0.01`, a number between 0.01 and 1.00: zero inputs
 # would stop the weights from learning, and large ones would push the sigmoid
-# into its flat ends. `ownnet.classic.scale_images` does this.
+# into its flat ends. `ownnet.book.book_inputs` does this (the images keep
+# their shape).
 #
 # The answer it should give, the **target**, is 10 numbers, one per digit:
 # 0.99 for the right digit and 0.01 for the others (a sigmoid can never quite
-# reach 0 or 1).
+# reach 0 or 1): `ownnet.book.book_targets`.
+#
+# You never have to call them yourself: every ownnet network takes the pixels
+# as MNIST stores them, 0..255 (or as floats 0..1), and the labels as digits,
+# and turns them into these numbers at its edge. They are here to show what
+# the network really sees.
 
 # %%
-from ownnet.classic import scale_images, targets_for
+from ownnet.book import book_inputs, book_targets
 
-inputs = scale_images(train.images[:3])
-targets = targets_for(train.labels[:3])
+inputs = book_inputs(train.images[:3])
+targets = book_targets(train.labels[:3])
 print("inputs:", inputs.shape, f"from {inputs.min():.2f} to {inputs.max():.2f}")
 np.set_printoptions(precision=2, suppress=True)
 for label, t in zip(train.labels[:3], targets, strict=True):

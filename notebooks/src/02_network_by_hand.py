@@ -7,8 +7,9 @@
 # outputs. This notebook does the same sums three ways and shows they agree:
 #
 # 1. by hand, with NumPy matrices, exactly as the book writes them;
-# 2. with `ownnet.neurons`: every neuron and link is an object you can look at;
-# 3. with `ownnet.classic`, the fast network of the next notebooks.
+# 2. with `ownnet.NeuronNetwork`: every neuron and link is an object you can
+#    look at;
+# 3. with `ownnet.BookNetwork`, the fast network of the next notebooks.
 
 # %%
 import os
@@ -16,6 +17,8 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import expit as sigmoid
+
+import ownnet
 
 QUICK = os.environ.get("OWNNET_QUICK", "0") not in ("", "0")
 plt.rcParams.update({"figure.dpi": 72, "figure.figsize": (6, 3.5)})
@@ -56,15 +59,14 @@ print("the book's numbers (the book rounds to 3 decimals as it goes)")
 # %% [markdown]
 # ## The same network as neurons and links
 #
-# `ownnet.neurons.Network(3, 3, 3)` builds 9 neurons and 18 links. Each link
+# `ownnet.NeuronNetwork(3, 3, 3)` builds 9 neurons and 18 links. Each link
 # carries `input × weight` to its neuron; each neuron adds up what arrives and
 # applies the sigmoid. We give it the book's weights and run the same inputs.
 
 # %%
-from ownnet import neurons
-from ownnet.explain import draw_network
+from ownnet.neurons.explain import draw_network
 
-net = neurons.Network(3, 3, 3, lr=0.3)
+net = ownnet.NeuronNetwork(3, 3, 3, lr=0.3)
 net.set_weights([w_ih, w_ho])
 print(net)
 print("outputs:", net.forward(inputs))
@@ -124,13 +126,12 @@ print("neurons agree with the matrices:",
 # %% [markdown]
 # ## And the fast network
 #
-# `ownnet.classic.Network` is the book's class, with `wih` and `who` as the
-# book names them. Given the same weights, its `train` makes the same step.
+# `ownnet.BookNetwork` is the book's class, with `wih` and `who` as the book
+# names them, and its `train` and `query`. Given the same weights, its `train`
+# makes the same step.
 
 # %%
-from ownnet import classic
-
-fast = classic.Network(3, 3, 3, lr=0.3)
+fast = ownnet.BookNetwork(3, 3, 3, lr=0.3)
 fast.wih[:], fast.who[:] = w_ih, w_ho
 print("query:", fast.query(inputs))
 fast.train(inputs, targets)
@@ -183,7 +184,7 @@ plt.show()
 # %%
 patterns = np.array([[0.9, 0.1, 0.8], [0.1, 0.9, 0.2]])
 answers = np.array([[0.01, 0.99, 0.01], [0.99, 0.01, 0.01]])
-two = neurons.Network(3, 3, 3, lr=0.3, seed=1)
+two = ownnet.NeuronNetwork(3, 3, 3, lr=0.3, seed=1)
 history = []
 for _ in range(steps):
     for x, t in zip(patterns, answers, strict=True):

@@ -22,8 +22,7 @@ import numpy as np
 from IPython.display import Image, display
 from scipy.special import logit
 
-from ownnet.classic import Network
-from ownnet.data.mnist import load_mnist
+import ownnet
 from ownnet.inspect.backquery import backquery, backquery_digits, backquery_figure, rescale
 
 QUICK = os.environ.get("OWNNET_QUICK", "0") not in ("", "0")
@@ -37,15 +36,15 @@ def show(fig):
     display(Image(buf.getvalue()))
 
 
-train, test = load_mnist(progress=False)
+train, test = ownnet.load_mnist()
 if QUICK:
     train, test = train.subset(5000), test.subset(1000)
 EPOCHS = 1 if QUICK else 5
 
-net = Network(784, 200, 10, lr=0.1, seed=0)
-net.fit(train, epochs=EPOCHS, progress=False)
+net = ownnet.BookNetwork(784, 200, 10, lr=0.1)
+net.fit(train, epochs=EPOCHS, verbose=0)
 print(f"784-200-10 after {EPOCHS} epoch(s) on {len(train):,} digits: "
-      f"test accuracy {net.evaluate(test):.2%}")  # fmt: skip
+      f"test accuracy {net.score(test):.2%}")  # fmt: skip
 
 # %% [markdown]
 # ## Every digit, backwards
@@ -99,7 +98,7 @@ mixed = np.full((len(pairs), 10), 0.01)
 for row, (a, b) in enumerate(pairs):
     mixed[row, [a, b]] = 0.5
 pictures = backquery(net, mixed)
-answers = net.query(pictures)
+answers = net.query(pictures)  # the book's query: the pictures are inputs 0.01..0.99, not pixels
 fig, axes = plt.subplots(1, len(pairs), figsize=(9, 2.6))
 for ax, (a, b), picture, out in zip(axes, pairs, pictures, answers, strict=True):
     ax.imshow(picture.reshape(28, 28), cmap="Greys")
@@ -116,9 +115,9 @@ plt.show()
 # what the pictures show is learnt.
 
 # %%
-stages = {"untrained": Network(784, 200, 10, lr=0.1, seed=0)}
-early = Network(784, 200, 10, lr=0.1, seed=0)
-early.fit(train.subset(300), progress=False)
+stages = {"untrained": ownnet.BookNetwork(784, 200, 10, lr=0.1)}
+early = ownnet.BookNetwork(784, 200, 10, lr=0.1)
+early.fit(train.subset(300), verbose=0)
 stages["after 300 digits"] = early
 stages[f"after {EPOCHS} epoch(s)"] = net
 fig, axes = plt.subplots(len(stages), 10, figsize=(10, 3.4))

@@ -23,21 +23,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
-from ownnet.classic import Network
+import ownnet
 from ownnet.data.images import prepare, prepare_steps
-from ownnet.data.mnist import load_mnist
 from ownnet.inspect.sample_digits import label_from_name, write_samples
 
 QUICK = os.environ.get("OWNNET_QUICK", "0") not in ("", "0")
 plt.rcParams.update({"figure.dpi": 72, "figure.figsize": (6, 3.5)})
 
-train, test = load_mnist(progress=False)
+train, test = ownnet.load_mnist()
 if QUICK:
     train, test = train.subset(5000), test.subset(1000)
 EPOCHS = 1 if QUICK else 5
-net = Network(784, 200, 10, lr=0.1, seed=0)
-net.fit(train, epochs=EPOCHS, progress=False)
-print(f"the book's network: {net.evaluate(test):.2%} of the MNIST test digits right")
+net = ownnet.BookNetwork(784, 200, 10, lr=0.1)
+net.fit(train, epochs=EPOCHS, verbose=0)
+print(f"the book's network: {net.score(test):.2%} of the MNIST test digits right")
 
 # %% [markdown]
 # ## Photo-like digits
@@ -138,12 +137,31 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# ## One step: `read`
+#
+# `net.read(path)` does both steps for one picture: it prepares it the MNIST
+# way and asks the network. It answers with the digit, a score for every
+# digit (from `predict_proba`, the ten scores add up to 1) and the prepared
+# 28×28 image. For the book's network the scores are its ten sigmoid outputs
+# divided by their sum (`net.proba_meaning` says so): they rank the digits,
+# but they are not calibrated probabilities.
+
+# %%
+path, label = samples[3]
+reading = net.read(path)
+print(f"{path.name}: reads {reading.digit}, score {reading.confidence:.2f}")
+print("top three:", ", ".join(f"{d} ({score:.2f})" for d, score in reading.top3))
+print("scores:", net.proba_meaning)
+print("the same image as prepare() gave above:", np.array_equal(reading.image, steps.image))
+
+# %% [markdown]
 # ## Your own digits
 #
 # Write digits on paper (a thick pen helps), photograph them, one digit per
 # file, and put the files in a folder named `my_digits` next to this
 # notebook, or point `OWNNET_MY_DIGITS` at a folder. Name a file
-# `anything-digit-7.jpg` and the label is checked too. From the command line,
+# `anything-digit-7.jpg` and the label is checked too. On the command line,
+# `ownnet predict model.npz my_digits` reads them with a saved model, and
 # `ownnet serve` opens a page where you draw a digit with the mouse.
 
 # %%
@@ -152,8 +170,7 @@ files = sorted(p for p in mine.glob("*") if p.suffix.lower() in (".png", ".jpg",
 if not files:
     print(f"no pictures in {mine}/: add some and run this cell again")
 for path in files:
-    image = prepare(path)
-    outputs = net.outputs(image[None])[0]
+    reading = net.read(path)
     label = label_from_name(path)
-    print(f"{path.name}: reads {outputs.argmax()} ({outputs.max():.2f})"
+    print(f"{path.name}: reads {reading.digit} (score {reading.confidence:.2f})"
           + ("" if label is None else f", labelled {label}"))  # fmt: skip

@@ -4,8 +4,9 @@
 #
 # The book explains backpropagation with one neuron and one link at a time,
 # then computes it with matrices, because matrices are fast. Are they really
-# the same network? `ownnet.neurons` builds the network from `Neuron` and
-# `Link` objects that do only what the pictures show:
+# the same network? `ownnet.NeuronNetwork` (module `ownnet.neurons`) builds
+# the network from `Neuron` and `Link` objects that do only what the pictures
+# show:
 #
 # * **forward:** each link carries `input × weight`; each neuron sums what
 #   arrives and applies the sigmoid;
@@ -15,7 +16,7 @@
 #   neuron it comes from, then changes its weight by `lr × delta × input`.
 #
 # This notebook trains it side by side with the matrix network
-# `ownnet.classic.Network` on MNIST and compares every weight.
+# `ownnet.BookNetwork` on MNIST and compares every weight.
 
 # %%
 import os
@@ -24,13 +25,13 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ownnet import classic, neurons
-from ownnet.data.mnist import load_mnist
+import ownnet
+from ownnet.book import book_inputs, book_targets
 
 QUICK = os.environ.get("OWNNET_QUICK", "0") not in ("", "0")
 plt.rcParams.update({"figure.dpi": 72, "figure.figsize": (6, 3.5)})
 
-train, test = load_mnist(progress=False)
+train, test = ownnet.load_mnist()
 N_SAME = 50 if QUICK else 200  # samples for the side-by-side comparison
 N_RULES = 200 if QUICK else 2000  # samples per run comparing the two rules
 SEEDS = [0] if QUICK else [0, 1, 2]
@@ -42,8 +43,8 @@ SEEDS = [0] if QUICK else [0, 1, 2]
 # so the same seed gives the same network: 784 × 20 + 20 × 10 = 15,880 links.
 
 # %%
-slow = neurons.Network(784, 20, 10, lr=0.1, seed=0)
-fast = classic.Network(784, 20, 10, lr=0.1, seed=0)
+slow = ownnet.NeuronNetwork(784, 20, 10, lr=0.1, seed=0)
+fast = ownnet.BookNetwork(784, 20, 10, lr=0.1, seed=0)
 print(slow)
 w_ih, w_ho = slow.weights
 print("same first weights:", np.array_equal(w_ih, fast.wih) and np.array_equal(w_ho, fast.who))
@@ -53,25 +54,26 @@ print(f"{link}: fast.wih[0, 300] = {fast.wih[0, 300]:.6g}")
 # %% [markdown]
 # ## The same steps
 #
-# Train both on the same samples in the same order, and after every sample
-# measure the largest difference between any two corresponding weights. We do
-# it without and with bias neurons (a constant 1.0 feeding every neuron of
-# the next layer).
+# Train both on the same samples in the same order, one `train(inputs,
+# targets)` step at a time as the book does, and after every sample measure
+# the largest difference between any two corresponding weights. We do it
+# without and with bias neurons (a constant 1.0 feeding every neuron of the
+# next layer).
 
 # %%
-x_all = classic.scale_images(train.images[:N_SAME])
-t_all = classic.targets_for(train.labels[:N_SAME])
+x_all = book_inputs(train.images[:N_SAME]).reshape(N_SAME, 784)  # the book's inputs
+t_all = book_targets(train.labels[:N_SAME])  # 0.99 for the label, 0.01 elsewhere
 gaps = {}
 for bias in (False, True):
-    slow = neurons.Network(784, 20, 10, lr=0.1, bias=bias, seed=0)
-    fast = classic.Network(784, 20, 10, lr=0.1, bias=bias, seed=0)
+    slow = ownnet.NeuronNetwork(784, 20, 10, lr=0.1, bias=bias, seed=0)
+    fast = ownnet.BookNetwork(784, 20, 10, lr=0.1, bias=bias, seed=0)
     gap = []
     for x, t in zip(x_all, t_all, strict=True):
         slow.train(x, t)
         fast.train(x, t)
         w_ih, w_ho = slow.weights
         gap.append(max(np.abs(w_ih - fast.wih).max(), np.abs(w_ho - fast.who).max()))
-    moved = np.abs(fast.wih - classic.Network(784, 20, 10, bias=bias, seed=0).wih).max()
+    moved = np.abs(fast.wih - ownnet.BookNetwork(784, 20, 10, bias=bias, seed=0).wih).max()
     gaps[bias] = gap
     print(f"bias={bias}: after {N_SAME} samples the weights moved up to {moved:.3f}; "
           f"the two networks differ by at most {max(gap):.1e}")  # fmt: skip
@@ -103,36 +105,49 @@ plt.show()
 # each table. (The first pixels are the blank top-left corner: inputs 0.01.)
 
 # %%
-small = neurons.Network(784, 20, 10, lr=0.1, seed=0)
+small = ownnet.NeuronNetwork(784, 20, 10, lr=0.1, seed=0)
 text = small.explain(x_all[0], int(train.labels[0]), limit=4)
 
 # %% [markdown]
 # ## How slow is slow?
 #
 # Python objects are easy to follow and slow to run. The matrix network does
-# the same arithmetic in a few NumPy calls per sample; `fit` goes further and
-# processes blocks of 64 samples with matrix products (and the same result).
+# the same arithmetic in a few NumPy calls per sample. Its `fit` trains in
+# blocks of 64 samples with a few matrix products per block (and the same
+# result), and measures the loss and accuracy as it goes: the blocks pay off
+# in networks with more hidden neurons than these 20.
+#
+# Products this small are done fastest by one thread: `fit` limits NumPy's
+# BLAS library to one thread by itself, and we do the same for the loops of
+# `train` calls (`threadpoolctl`), so that they are compared fairly. Each
+# speed is the best of three passes: a busy computer slows some passes down.
 
 # %%
-n = N_SAME
+from threadpoolctl import threadpool_limits
+
+
+def train_speed(net, passes=3):
+    """Samples per second of `net.train` on x_all, one sample at a time (best pass)."""
+    best = 0.0
+    for _ in range(passes):
+        start = time.perf_counter()
+        for x, t in zip(x_all, t_all, strict=True):
+            net.train(x, t)
+        best = max(best, len(x_all) / (time.perf_counter() - start))
+    return best
+
+
 speeds = {}
-net = neurons.Network(784, 20, 10, seed=0)
-start = time.perf_counter()
-for x, t in zip(x_all[:n], t_all[:n], strict=True):
-    net.train(x, t)
-speeds["neurons.train"] = n / (time.perf_counter() - start)
-net = classic.Network(784, 20, 10, seed=0)
-start = time.perf_counter()
-for x, t in zip(x_all[:n], t_all[:n], strict=True):
-    net.train(x, t)
-speeds["classic.train"] = n / (time.perf_counter() - start)
+with threadpool_limits(limits=1, user_api="blas"):
+    speeds["NeuronNetwork.train"] = train_speed(ownnet.NeuronNetwork(784, 20, 10, seed=0))
+    speeds["BookNetwork.train"] = train_speed(ownnet.BookNetwork(784, 20, 10, seed=0))
 part = train.subset(2000 if QUICK else 20000)
-net = classic.Network(784, 20, 10, seed=0)
-speeds["classic.fit"] = net.fit(part, progress=False).last("samples_per_s")
+history = ownnet.BookNetwork(784, 20, 10, seed=0).fit(part, epochs=3, verbose=0)
+speeds["BookNetwork.fit"] = max(history["samples_per_s"])
 for name, s in speeds.items():
-    print(f"{name:16s} {s:12,.0f} samples/s")
-ratio = speeds["classic.fit"] / speeds["neurons.train"]
-print(f"classic.fit is {ratio:,.0f} times faster")
+    print(f"{name:20s} {s:12,.0f} samples/s")
+ratio = speeds["BookNetwork.train"] / speeds["NeuronNetwork.train"]
+print(f"the matrices are {ratio:,.0f} times faster than the neurons")
 
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.bar([k.replace(".", "\n.") for k in speeds], list(speeds.values()), color=["C1", "C0", "C0"])
@@ -158,7 +173,7 @@ plt.show()
 
 # %%
 def mazur(split):
-    net = neurons.Network(2, 2, 2, lr=0.5, bias=True, error_split=split)
+    net = ownnet.NeuronNetwork(2, 2, 2, lr=0.5, bias=True, error_split=split)
     net.set_weights([[[0.15, 0.20, 0.35], [0.25, 0.30, 0.35]],
                      [[0.40, 0.45, 0.60], [0.50, 0.55, 0.60]]])  # fmt: skip
     net.train([0.05, 0.10], [0.01, 0.99])
@@ -191,7 +206,9 @@ plt.show()
 # errors at least 4 times larger than the gradient's: for the hidden layer it
 # is like a larger learning rate. Train a 784-20-10 network each way on the
 # same samples (a few seeds, for error bars), and the gradient once more with
-# 4 times the learning rate:
+# 4 times the learning rate. The neuron network has the same `fit` as every
+# ownnet network; here each seed also shuffles the samples into its own order
+# (`shuffle=True, seed=seed`).
 
 # %%
 part = train.subset(N_RULES)
@@ -205,9 +222,9 @@ scores = {}
 for name, (split, lr) in variants.items():
     scores[name] = []
     for seed in SEEDS:
-        net = neurons.Network(784, 20, 10, lr=lr, error_split=split, seed=seed)
-        net.fit(part, progress=False, rng=np.random.default_rng(seed))
-        scores[name].append(net.evaluate(check))
+        net = ownnet.NeuronNetwork(784, 20, 10, lr=lr, error_split=split, seed=seed)
+        net.fit(part, epochs=1, shuffle=True, seed=seed, verbose=0)
+        scores[name].append(net.score(check))
     accs = scores[name]
     label = name.replace("\n", ", ")
     print(
@@ -225,19 +242,23 @@ plt.show()
 # %% [markdown]
 # ## Both ways round
 #
-# `Network.from_classic` and `.to_classic` convert with every weight intact.
+# `ownnet.convert.classic_to_neurons` and `neurons_to_classic` convert with
+# every weight intact.
 # A matrix network trained on all 60,000 digits can be opened up as neurons:
 # the 784 links into one hidden neuron, laid out as a 28×28 picture, show
 # which pixels excite it (red) or hold it back (blue).
 
 # %%
-book_net = classic.Network(784, 20, 10, lr=0.1, seed=0)
-book_net.fit(train.subset(2000) if QUICK else train, progress=False)
-opened = neurons.Network.from_classic(book_net)
+from ownnet.convert import classic_to_neurons, neurons_to_classic
+
+book_net = ownnet.BookNetwork(784, 20, 10, lr=0.1, seed=0)
+book_net.fit(train.subset(2000) if QUICK else train, epochs=1, verbose=0)
+opened = classic_to_neurons(book_net)
 few = check.subset(200 if QUICK else 1000)
-print(f"test accuracy on {len(few)} digits: matrices {book_net.evaluate(few):.1%}, "
-      f"neurons {opened.evaluate(few):.1%}")  # fmt: skip
-print("back to matrices, same weights:", np.array_equal(opened.to_classic().wih, book_net.wih))
+print(f"test accuracy on {len(few)} digits: matrices {book_net.score(few):.1%}, "
+      f"neurons {opened.score(few):.1%}")  # fmt: skip
+back = neurons_to_classic(opened)
+print("back to matrices, same weights:", np.array_equal(back.wih, book_net.wih))
 
 fig, axes = plt.subplots(2, 10, figsize=(10, 2.4))
 for neuron, ax in zip(opened.layers[1].neurons, axes.flat, strict=True):

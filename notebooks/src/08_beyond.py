@@ -18,8 +18,10 @@
 # * **convolutions**, which look at the picture as a picture.
 #
 # `ownnet.nn` is a small Keras-like engine with these pieces, written with
-# NumPy like the rest. This notebook first checks it is still the book's
-# network when set up as the book, then tries the ideas one by one.
+# NumPy like the rest; `ownnet.Network` is its network, and its layers and
+# optimisers are `ownnet.Dense`, `ownnet.Adam` and so on. This notebook first
+# checks it is still the book's network when set up as the book, then tries
+# the ideas one by one.
 
 # %%
 import os
@@ -27,13 +29,12 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ownnet import classic, nn
-from ownnet.data.mnist import load_mnist
+import ownnet
 
 QUICK = os.environ.get("OWNNET_QUICK", "0") not in ("", "0")
 plt.rcParams.update({"figure.dpi": 72, "figure.figsize": (6, 3.5)})
 
-train, test = load_mnist(progress=False)
+train, test = ownnet.load_mnist()
 if QUICK:
     train, test = train.subset(2000), test.subset(500)
 EPOCHS = 1 if QUICK else 3  # for the comparisons
@@ -44,19 +45,24 @@ print(f"{len(train):,} training and {len(test):,} test digits")
 # %% [markdown]
 # ## The book's network, in the engine
 #
-# `nn.Network.book()` is the book's network: two sigmoid `Dense` layers, the
-# quadratic error, the book's input scaling and targets, its way of sending
-# errors back (`book_errors`), float64. Trained with plain SGD one sample at a
-# time, it makes the same steps as `classic.Network`.
+# `ownnet.Network.book()` is the book's network in the engine: two sigmoid
+# `Dense` layers, the quadratic error, the book's input scaling and targets,
+# its way of sending errors back (`book_errors`), float64, and plain SGD with
+# learning rate 0.1 on one sample at a time. `ownnet.convert.classic_to_nn`
+# builds it with the weights of a `BookNetwork`; trained on the same samples
+# in the same order (`shuffle=False`: the engine shuffles unless told not to),
+# it makes the same steps.
 
 # %%
-book = classic.Network(784, 100, 10, lr=0.1, seed=0)
-engine = nn.Network.from_classic(book)
+from ownnet.convert import classic_to_nn, nn_to_classic
+
+book = ownnet.BookNetwork(784, 100, 10, lr=0.1)
+engine = classic_to_nn(book)
 print(engine.summary())
 part = train.subset(500)
-book.fit(part, progress=False)
-engine.fit(part, 1, batch_size=1, optimizer=nn.SGD(0.1), shuffle=False, verbose=0)
-back = engine.to_classic()
+book.fit(part, epochs=1, verbose=0)
+engine.fit(part, epochs=1, shuffle=False, verbose=0)
+back = nn_to_classic(engine)
 print("largest weight difference after 500 samples:",
       max(np.abs(back.wih - book.wih).max(), np.abs(back.who - book.who).max()))  # fmt: skip
 
@@ -64,35 +70,30 @@ print("largest weight difference after 500 samples:",
 # ## One idea at a time
 #
 # A 784-200-10 network each time, changing one thing after another, trained
-# for the same number of epochs:
+# for the same number of epochs. An `ownnet.Network` is a list of layers; it
+# carries its error (`loss`), its optimiser and its batch size (32 unless told
+# otherwise, as in Keras). Every network, the book's included, trains with
+# the same `fit` and returns the same history.
 
 
 # %%
-def dense_net(hidden_act, output_act, loss, **options):
-    layers = [nn.Dense(200, hidden_act), nn.Dense(10, output_act)]
-    return nn.Network(layers, loss=loss, seed=0, **options)
+def dense_net(hidden_act, output_act, loss, optimizer, **options):
+    layers = [ownnet.Dense(200, hidden_act), ownnet.Dense(10, output_act)]
+    return ownnet.Network(layers, loss=loss, optimizer=optimizer, **options)
 
 
 variants = {
-    "the book\n(batch 1)": None,
-    "+ batches of 32\n(lr 1.0)": (
-        dense_net("sigmoid", "sigmoid", "quadratic", input_scale="book", targets="book"),
-        nn.SGD(1.0),
+    "the book\n(batch 1)": ownnet.BookNetwork(784, 200, 10, lr=0.1),
+    "+ batches of 32\n(lr 1.0)": dense_net(
+        "sigmoid", "sigmoid", "quadratic", ownnet.SGD(1.0), input_scale="book", targets="book"
     ),
-    "+ softmax,\ncross-entropy": (dense_net("sigmoid", "softmax", "cross_entropy"), nn.SGD(0.5)),
-    "+ relu": (dense_net("relu", "softmax", "cross_entropy"), nn.SGD(0.1)),
-    "+ Adam": (dense_net("relu", "softmax", "cross_entropy"), nn.Adam(0.001)),
+    "+ softmax,\ncross-entropy": dense_net("sigmoid", "softmax", "cross_entropy", ownnet.SGD(0.5)),
+    "+ relu": dense_net("relu", "softmax", "cross_entropy", ownnet.SGD(0.1)),
+    "+ Adam": dense_net("relu", "softmax", "cross_entropy", ownnet.Adam(0.001)),
 }
 results = {}
-for name, setup in variants.items():
-    if setup is None:
-        net = classic.Network(784, 200, 10, lr=0.1, seed=0)
-        history = net.fit(train, EPOCHS, test=test, progress=False)
-        results[name] = (history["test_accuracy"], sum(history["seconds"]))
-        continue
-    net, optimizer = setup
-    history = net.fit(train, EPOCHS, batch_size=32, optimizer=optimizer,
-                      validation_data=test, rng=0, verbose=0)  # fmt: skip
+for name, net in variants.items():
+    history = net.fit(train, epochs=EPOCHS, validation_data=test, seed=0, verbose=0)
     results[name] = (history["val_accuracy"], sum(history["seconds"]))
 for name, (accs, seconds) in results.items():
     print(f"{name.replace(chr(10), ' '):32s} test accuracy {accs[-1]:.2%}   {seconds:5.1f} s")
@@ -102,7 +103,7 @@ for name, (accs, seconds) in results.items():
 # of 60,000 of one); with sigmoid outputs and the quadratic error that costs
 # accuracy. The softmax with cross-entropy, relu neurons and Adam each win
 # some back. (Times depend on the machine; the book's network here is
-# `classic.Network`, which is itself tuned for one sample at a time.)
+# `ownnet.BookNetwork`, which is itself tuned for one sample at a time.)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -122,14 +123,15 @@ plt.show()
 #
 # Keras' classic MNIST example: two hidden layers of 512 relu neurons, each
 # followed by 20% dropout, a softmax output, cross-entropy, RMSprop with
-# learning rate 0.001, batches of 128. `nn.Network.mlp` builds it.
+# learning rate 0.001, batches of 128. `ownnet.Network.mlp()` builds it,
+# optimiser and batch size included, so `fit` needs only the data and the
+# epochs.
 
 # %%
-mlp = nn.Network.mlp(MLP_HIDDEN, activation="relu", dropout=0.2, seed=0)
+mlp = ownnet.Network.mlp(MLP_HIDDEN)
 print(mlp.summary())
-history = mlp.fit(train, MLP_EPOCHS, batch_size=128, optimizer=nn.RMSprop(0.001),
-                  validation_data=test, rng=0, verbose=0)  # fmt: skip
-print(f"test accuracy after {MLP_EPOCHS} epochs: {history.last('val_accuracy'):.2%} "
+history = mlp.fit(train, epochs=MLP_EPOCHS, validation_data=test, seed=0, verbose=0)
+print(f"test accuracy after {MLP_EPOCHS} epochs: {history['val_accuracy'][-1]:.2%} "
       f"({sum(history['seconds']):.0f} s)")  # fmt: skip
 
 # %%
@@ -161,32 +163,29 @@ plt.show()
 # stroke everywhere; **max pooling** keeps the strongest response in each
 # 2×2 patch, so a stroke shifted by a pixel still counts. Two rounds of both,
 # then dense layers, is LeNet's recipe. Images go in as
-# `(channels, height, width)` = `(1, 28, 28)`.
+# `(channels, height, width)` = `(1, 28, 28)`; the network reshapes the
+# pixels itself.
 
 # %%
-from ownnet.nn.conv import Conv2D
-from ownnet.nn.flatten import Flatten
-from ownnet.nn.pooling import MaxPool2D
-
 F1, F2 = (4, 8) if QUICK else (16, 32)
 CNN_EPOCHS = 1 if QUICK else 5
-cnn = nn.Network(
+cnn = ownnet.Network(
     [
-        Conv2D(F1, 5, activation="relu"),
-        MaxPool2D(2),
-        Conv2D(F2, 5, activation="relu"),
-        MaxPool2D(2),
-        Flatten(),
-        nn.Dense(100, "relu"),
-        nn.Dense(10, "softmax"),
+        ownnet.Conv2D(F1, 5, activation="relu"),
+        ownnet.MaxPool2D(2),
+        ownnet.Conv2D(F2, 5, activation="relu"),
+        ownnet.MaxPool2D(2),
+        ownnet.Flatten(),
+        ownnet.Dense(100, "relu"),
+        ownnet.Dense(10, "softmax"),
     ],
     input_shape=(1, 28, 28),
-    seed=0,
+    optimizer=ownnet.Adam(0.001),
+    batch_size=64,
 )
 print(cnn.summary())
-cnn_history = cnn.fit(train, CNN_EPOCHS, batch_size=64, optimizer=nn.Adam(0.001),
-                      validation_data=test, rng=0, verbose=0)  # fmt: skip
-print(f"test accuracy after {CNN_EPOCHS} epochs: {cnn_history.last('val_accuracy'):.2%} "
+cnn_history = cnn.fit(train, epochs=CNN_EPOCHS, validation_data=test, seed=0, verbose=0)
+print(f"test accuracy after {CNN_EPOCHS} epochs: {cnn_history['val_accuracy'][-1]:.2%} "
       f"({sum(cnn_history['seconds']):.0f} s), with {cnn.n_params:,} weights "
       f"against the MLP's {mlp.n_params:,}")  # fmt: skip
 
@@ -214,20 +213,19 @@ plt.show()
 # %% [markdown]
 # ## Where the mistakes are
 #
-# The book's network (trained for the same epochs as the comparison above),
-# the MLP and the CNN, on the same test digits:
+# The book's network (from the comparison above), the MLP and the CNN, on
+# the same test digits: they answer the same questions in the same way
+# (`predict`, `score`).
 
 # %%
 from ownnet.confusion import confusion_matrix, per_class_accuracy
 
-book_net = classic.Network(784, 200, 10, lr=0.1, seed=0)
-book_net.fit(train, EPOCHS, progress=False)
 fig, ax = plt.subplots(figsize=(8, 3))
 x = np.arange(10)
-models = [("the book", book_net), ("MLP", mlp), ("CNN", cnn)]
+models = [("the book", variants["the book\n(batch 1)"]), ("MLP", mlp), ("CNN", cnn)]
 for offset, (name, model) in zip((-0.27, 0.0, 0.27), models, strict=True):
     right = per_class_accuracy(confusion_matrix(test.labels, model.predict(test.images)))
-    wrong = 100 * (1 - model.evaluate(test))
+    wrong = 100 * (1 - model.score(test))
     ax.bar(x + offset, 100 * (1 - right), 0.27, label=f"{name}: {wrong:.2f}% wrong")
 ax.set_xticks(x)
 ax.set_xlabel("digit")
@@ -239,5 +237,6 @@ plt.show()
 # From the book's three layers of sigmoid neurons to a small CNN, every step
 # was the same idea as in notebook 2: forward, compare, send the error back,
 # nudge the weights. On the command line the MLP is `ownnet train --model
-# mlp`, and `ownnet sweep --model mlp --param hidden=128,512` compares
+# mlp` (in Python, `ownnet.from_config({"model": "mlp"})` builds the same
+# network), and `ownnet sweep --model mlp --param hidden=128,512` compares
 # settings with error bars, as notebook 4 did for the book's network.
