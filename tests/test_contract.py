@@ -212,3 +212,20 @@ def test_checkpoint_and_early_stopping_work_on_the_book_models(name, data, tmp_p
     assert len(model.history) == 2 and stop.best_epoch == 1
     for mine, theirs in zip(model.state()[0].values(), once.state()[0].values()):
         np.testing.assert_array_equal(mine, theirs)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_book_network_starts_the_same_in_all_three_models(bias):
+    book = ownnet.BookNetwork(784, 20, 10, bias=bias, seed=3)
+    engine = ownnet.Network.book(784, 20, 10, bias=bias, seed=3)
+    neurons = ownnet.NeuronNetwork(784, 20, 10, bias=bias, seed=3)
+    as_book = ownnet.convert.nn_to_classic(engine)
+    np.testing.assert_array_equal(as_book.wih, book.wih)
+    np.testing.assert_array_equal(as_book.who, book.who)
+    np.testing.assert_array_equal(neurons.weights[0], book.wih)
+
+
+def test_query_refuses_pixels_it_would_misread():
+    net = ownnet.BookNetwork(784, 5, 10)
+    with pytest.raises(ValueError, match="scaled inputs 0.01..1.0, found values up to 255"):
+        net.query(np.full(784, 255.0))

@@ -5,6 +5,8 @@ labels into targets.
   so that every weight from a pixel can learn (``x = 0`` would switch its update off).
 * A label ``k`` becomes ten targets: 0.01 everywhere and 0.99 at ``k``. A sigmoid never
   reaches 0 or 1, so asking for them would push the weights without end.
+* A layer's first weights, ``(n_out, n_in)`` as the book writes them, are drawn from
+  ``normal(0, n ** -0.5)`` with ``n`` the links into a node (:func:`book_weights`).
 
 Every model that speaks the book's language (``ownnet.classic``, ``ownnet.neurons``, and
 the matrix engine with ``input_scale="book"``/``targets="book"``) takes these numbers
@@ -47,3 +49,12 @@ def book_targets(labels: np.ndarray, n_output: int = 10) -> np.ndarray:
     targets = np.full((len(labels), n_output), TARGET_OFF)
     targets[np.arange(len(labels)), labels] = TARGET_ON
     return targets
+
+
+def book_weights(
+    rng: np.random.Generator, n_out: int, n_in: int, fan: int | None = None
+) -> np.ndarray:
+    """A layer's first weights as the book draws them: ``(n_out, n_in)`` from
+    ``normal(0, fan ** -0.5)``, ``fan`` the links into each node (``n_in``, the book's text)
+    unless given (its printed code uses the receiving layer's size)."""
+    return rng.normal(0.0, (n_in if fan is None else fan) ** -0.5, (n_out, n_in))

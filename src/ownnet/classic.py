@@ -33,7 +33,7 @@ from scipy.linalg.blas import dgemm, dger
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from ownnet.book import INPUTS, TARGET_OFF, TARGET_ON, book_inputs, book_targets
+from ownnet.book import INPUTS, TARGET_OFF, TARGET_ON, book_inputs, book_targets, book_weights
 from ownnet.inputs import as_training_data
 from ownnet.model import Model
 from ownnet.progress import with_progress
@@ -108,13 +108,10 @@ class Network(Model):
         self.init = init
         rng = as_generator(seed)
         b = int(self.bias)
-        fan_hidden, fan_output = (
-            (self.n_input + b, self.n_hidden + b)
-            if init == "fan_in"
-            else (self.n_hidden, self.n_output)
-        )
-        self.wih = rng.normal(0.0, fan_hidden**-0.5, (self.n_hidden, self.n_input + b))
-        self.who = rng.normal(0.0, fan_output**-0.5, (self.n_output, self.n_hidden + b))
+        # fan_out, the printed code: pow(hnodes, -0.5) and pow(onodes, -0.5)
+        fans = (self.n_hidden, self.n_output) if init == "fan_out" else (None, None)
+        self.wih = book_weights(rng, self.n_hidden, self.n_input + b, fans[0])
+        self.who = book_weights(rng, self.n_output, self.n_hidden + b, fans[1])
         self.history = History()
         self.meta: dict[str, Any] = {}
         self._allocate()
@@ -167,6 +164,12 @@ class Network(Model):
         x = np.atleast_2d(x)
         if x.shape[1] != self.n_input:
             raise ValueError(f"expected inputs with {self.n_input} values, found {x.shape[1]}")
+        if x.size and float(x.max()) > 1.0 + 1e-9:  # pixels 0..255 given as they are
+            raise ValueError(
+                f"query takes the book's scaled inputs 0.01..1.0, found values up to "
+                f"{float(x.max()):g}; scale pixels with ownnet.book.book_inputs, or use "
+                "predict/predict_proba, which take pixels"
+            )
         hidden = expit(self._affine(x, self.wih))
         out = expit(self._affine(hidden, self.who))
         return out[0] if single else out

@@ -48,7 +48,17 @@ Example::
     >>> text = net.explain([0.05, 0.10], [0.01, 0.99])   # prints the table
 """
 
+from ownnet.neurons.explain import draw_network, format_step
 from ownnet.neurons.network import Network
 from ownnet.neurons.parts import ERROR_SPLITS, Layer, Link, Neuron, sigmoid
 
-__all__ = ["ERROR_SPLITS", "Layer", "Link", "Network", "Neuron", "sigmoid"]
+__all__ = [
+    "ERROR_SPLITS",
+    "Layer",
+    "Link",
+    "Network",
+    "Neuron",
+    "draw_network",
+    "format_step",
+    "sigmoid",
+]

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ownnet.book import book_inputs, book_targets
+from ownnet.book import book_inputs, book_targets, book_weights
 from ownnet.inputs import as_training_data
 from ownnet.model import Model
 from ownnet.neurons.explain import format_step
@@ -89,7 +89,7 @@ class Network(Model):
             layer = Layer(layer_name, neurons, bias_neuron)
             if self.layers:
                 senders = self.layers[-1].senders
-                w = rng.normal(0.0, len(senders) ** -0.5, (n, len(senders)))
+                w = book_weights(rng, n, len(senders))
                 for neuron, row in zip(neurons, w.tolist(), strict=True):
                     for source, value in zip(senders, row, strict=True):
                         layer.links.append(Link(source, neuron, value))

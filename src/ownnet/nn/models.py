@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from ownnet.book import book_weights
 from ownnet.nn.cnn import DEFAULTS as CNN_LAYERS
 from ownnet.nn.cnn import cnn_layers
 from ownnet.nn.dense import Dense
@@ -186,14 +189,15 @@ def book(
     lr: float = 0.1,
     seed: Any = 0,
 ) -> Any:
-    """The book's network: sigmoid layers, quadratic cost, ``N(0, 1/sqrt(n_in))``
-    weights, the book's input scaling and targets, and its hidden errors
-    (``who.T @ e``), in float64, trained by ``SGD(lr)`` one sample per batch."""
+    """The book's network: sigmoid layers, quadratic cost, the book's first weights (the same
+    draws as :class:`ownnet.classic.Network` with the same ``seed``), its input scaling
+    and targets, and its hidden errors (``who.T @ e``), in float64, trained by
+    ``SGD(lr)`` one sample per batch."""
     layers = [
         Dense(n_hidden, "sigmoid", use_bias=bias, init="normal", book_errors=True),
         Dense(n_output, "sigmoid", use_bias=bias, init="normal", book_errors=True),
     ]
-    return cls(
+    net = cls(
         layers,
         input_shape=(n_input,),
         loss="quadratic",
@@ -202,8 +206,15 @@ def book(
         dtype="float64",
         optimizer=get_optimizer("sgd", lr=lr),
         batch_size=1,
-        seed=seed,
+        seed=0,
     )
+    rng = np.random.default_rng(seed)  # drawn the book's way, (n_out, n_in [+ bias])
+    for layer, (n_out, n_in) in zip(net.layers, ((n_hidden, n_input), (n_output, n_hidden))):
+        w = book_weights(rng, n_out, n_in + int(bias))
+        layer.params["W"][...] = w[:, :n_in].T
+        if bias:
+            layer.params["b"][...] = w[:, n_in]
+    return net
 
 
 def settings(kind: str, config: dict[str, Any]) -> dict[str, Any]:
