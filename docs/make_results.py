@@ -547,9 +547,14 @@ def quick_data(ctx: Context, source: Path | None) -> Path:
 
 def render_readme(out: Path = README, directory: Path = results.RESULTS_DIR) -> str:
     """README.md from its template, the numbers filled in from the results files."""
-    text, _ = results.render(
-        README_TEMPLATE.read_text(encoding="utf-8"), results.read_all(directory), "README.md.in"
-    )
+    found = results.read_all(directory)
+    text, used = results.render(README_TEMPLATE.read_text(encoding="utf-8"), found, "README.md.in")
+    quick = [name for name in used if found[name]["settings"] == "quick"]
+    if quick:  # say so, as the site's pages do
+        text += (
+            f"\n> The numbers above ({', '.join(quick)}) are provisional: they come from a quick "
+            "run with small settings. `python docs/make_results.py` measures them in full.\n"
+        )
     return text
 
 

@@ -101,6 +101,7 @@ def source_markdown(module: str, path: Path) -> str:
     api = posixpath.relpath("api/index.md", here)
     order = posixpath.relpath("reading-the-code.md", here)
     return (
+        "---\nhide:\n  - navigation\n  - toc\n---\n\n"  # the whole width for the code
         f"# {shown}\n\n"
         f"`{module}`, {len(text.splitlines())} lines. [API reference]({api}) · "
         f"[reading order]({order})\n\n"
@@ -175,6 +176,12 @@ def _other(body: str, here: str, page: str) -> str | None:
         return results_table(page)
     if body == "api-table":
         return api_table()
+    if body == "readme-example":  # the README's five lines, exactly as the README shows them
+        template = (ROOT / "docs" / "README.md.in").read_text(encoding="utf-8")
+        block = re.search(r"```python\n.*?```", template, re.S)
+        if block is None:
+            raise results.ResultsError(f"{here}: the README template has no Python example")
+        return results.render(block[0], _state["results"], "README.md.in")[0]
     kind, sep, arg = body.partition(":")
     if not sep or kind not in ("src", "lines"):
         return None
@@ -185,9 +192,10 @@ def _other(body: str, here: str, page: str) -> str | None:
     module, start, end = locate(arg, here)
     target = posixpath.relpath(source_page(module), posixpath.dirname(page))
     shown = _state["modules"][module].relative_to(SRC / "ownnet").as_posix()
-    where = shown if arg == module else f"{shown}, lines {start}–{end}"
-    anchor = "" if arg == module else f"#__codelineno-0-{start}"
-    return f"[{where}]({target}{anchor})"
+    if arg == module:
+        return f"[{shown}]({target})"
+    name = arg[len(module) + 1 :]
+    return f"[`{name}` ({shown}, lines {start}–{end})]({target}#__codelineno-0-{start})"
 
 
 def results_table(page: str) -> str:
