@@ -625,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work = (args.work / ("quick" if args.quick else "full")).resolve()
     data = args.data or (Path(os.environ["OWNNET_DATA"]) if os.environ.get("OWNNET_DATA") else None)
+    if data is not None and (data / "mnist").is_dir():  # a folder that holds mnist/
+        data = data / "mnist"
     ctx = Context(work=work, data=data.resolve() if data else None, quick=args.quick,
                   out=args.out.resolve())  # fmt: skip
     if args.list:

@@ -216,14 +216,14 @@ def api_table() -> str:
 
     import ownnet
 
-    rows = ["| name | is | what it is |", "|---|---|---|"]
+    rows = ["| name | what it is |", "|---|---|"]
     for name in sorted(ownnet._API, key=str.lower):
         module, _, attr = ownnet._API[name].partition(":")
         obj = getattr(importlib.import_module(module), attr)
         home = f"{obj.__module__}.{obj.__qualname__}"
         doc = (obj.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
         doc = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", doc).replace("|", "\\|")
-        rows.append(f"| `ownnet.{name}` | [`{home}`][{home}] | {doc} |")
+        rows.append(f"| [`ownnet.{name}`][{home}] | {doc} (`{home}`) |")
     return "\n".join(rows)
 
 
