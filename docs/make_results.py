@@ -392,7 +392,7 @@ ENTRIES: list[Entry] = [
         "ownnet train --model cnn --out cnn.npz",
         read_train("cnn.npz"),
         quick="--epochs 1",
-        time_hint="15 min",
+        time_hint="10 min",
     ),
     Entry(
         "backquery",
@@ -493,14 +493,15 @@ ENTRIES: list[Entry] = [
     sweep_entry("book-hidden", "the book's hidden layer sizes, 3 seeds each", "5 min"),
     sweep_entry("book-epochs", "the book's epochs, 3 seeds each", "8 min"),
     sweep_entry("heuristics", "four ways to split the error, 3 seeds each", "6 min"),
-    sweep_entry("book-rotation", "the book's best network, with rotations", "20 min"),
+    sweep_entry("book-rotation", "the book's best network, with rotations", "10 min"),
 ]
 BY_NAME = {e.name: e for e in ENTRIES}
 
 
 # -- freshness, the quick data, the README ------------------------------------------------------
 def status(entry: Entry, ctx: Context) -> str:
-    """``missing``, ``stale`` (other code or settings), or ``fresh``."""
+    """``missing``; ``stale`` (made from other code); ``quick`` or ``full`` (made with other
+    settings than this run's); or ``fresh``. Only a fresh entry is skipped."""
     path = ctx.out / f"{entry.name}.json"
     if not path.exists():
         return "missing"
@@ -508,9 +509,10 @@ def status(entry: Entry, ctx: Context) -> str:
         data = results.read(entry.name, ctx.out)
     except results.ResultsError:
         return "stale"
-    settings = "quick" if ctx.quick else "full"
-    if data["code"] != entry.fingerprint() or data["settings"] != settings:
+    if data["code"] != entry.fingerprint():
         return "stale"
+    if data["settings"] != ("quick" if ctx.quick else "full"):
+        return data["settings"]
     return "fresh"
 
 
@@ -632,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for n in names:
             e = BY_NAME[n]
-            print(f"{n:16s} {status(e, ctx):8s} ~{e.time_hint:7s} {e.argv_text(ctx)}")
+            print(f"{n:20s} {status(e, ctx):8s} ~{e.time_hint:7s} {e.argv_text(ctx)}")
         return 0
     work.mkdir(parents=True, exist_ok=True)
     # The children find the data as a reader's machine would: in the cache.
@@ -676,4 +678,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `... --list | head`
+        sys.stderr.close()
+        sys.exit(0)
