@@ -168,3 +168,21 @@ def test_the_number_check_knows_a_measurement_when_it_sees_one():
         assert MEASURED.search(text), text
     for text in ["28x28 pixels", "32 × 28 × 28", "lr 0.1, 5 epochs", "784-200-10", "3x3"]:
         assert not MEASURED.search(text), text
+
+
+def test_every_module_of_the_package_is_in_the_api_reference():
+    documented = set()
+    for page in (DOCS / "api").glob("*.md"):
+        documented |= set(re.findall(r"^::: (ownnet[\w.]*)", page.read_text(), re.M))
+    src = ROOT / "src"
+    missing = []
+    for path in sorted((src / "ownnet").rglob("*.py")):
+        parts = list(path.relative_to(src).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        name = ".".join(parts)
+        if parts[-1] in ("__main__",) or name.startswith("ownnet.cli"):
+            continue  # the command line is documented by its --help
+        if name not in documented:
+            missing.append(name)
+    assert not missing, f"modules on no page of docs/api/: {missing}"
