@@ -44,7 +44,7 @@ def main() -> None:
     def time_ownnet() -> float:
         net = start.copy()
         t = time.perf_counter()
-        net.fit(part, 1, progress=False)
+        net.fit(part, epochs=1, verbose=0)
         return time.perf_counter() - t
 
     def time_book() -> float:
@@ -66,7 +66,7 @@ def main() -> None:
     # Same maths: weights after 2,000 samples.
     check = train.subset(2000)
     net = start.copy()
-    net.fit(check, 1, progress=False)
+    net.fit(check, epochs=1, verbose=0)
     ref = BookNetwork(start.wih, start.who, start.lr)
     train_epoch(ref, check.images, check.labels)
     diff = max(

@@ -198,8 +198,8 @@ class OwnnetRun:
         data = Subset(self.images[index], self.labels[index])
         start = time.perf_counter()
         self.net.fit(
-            data, 1, batch_size=self.batch, optimizer=self.opt, shuffle=False, rng=self.rng,
-            verbose=0,
+            data, epochs=1, batch_size=self.batch, optimizer=self.opt, shuffle=False,
+            seed=self.rng, verbose=0,
         )  # fmt: skip
         return time.perf_counter() - start
 
