@@ -36,6 +36,8 @@ NOT_MEASURED = {
     "95% error bars": "the confidence level of the error bars",
     "95% t interval": "the confidence level",
     "99% within": "a percentile's name (p99), the value beside it is a placeholder",
+    "more than 2 GiB": "the readers' size limit, a setting",
+    "OWNNET_MAX_BYTES=8GiB": "an example of raising that limit",
 }
 
 
