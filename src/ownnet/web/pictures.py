@@ -120,3 +120,25 @@ def _layer_activation(layer: Any) -> str | None:
     if isinstance(act, dict):
         act = act.get("name")
     return str(act) if act else None
+
+
+def report_pictures(model: Any, backquery: bool) -> dict[str, Any]:
+    """The pictures of a watch-page report: the back query of each digit (if ``backquery``),
+    else the first layer's weights of the first hidden units; each 784 bytes in base64."""
+    import base64
+
+    images = backquery_images(model) if backquery else None
+    if images is not None:
+        title, labels = "back-query: the input each output asks for", [str(d) for d in range(10)]
+    else:
+        images = first_layer_images(model)
+        title = "first layer: the input weights of hidden units (light +, dark -)"
+        labels = [f"unit {i}" for i in range(len(images))] if images is not None else []
+    if images is None:
+        return {"title": "no pictures for this model", "labels": [], "images": []}
+    return {
+        "title": title,
+        "labels": labels,
+        "size": 28,
+        "images": [base64.b64encode(np.ascontiguousarray(im).tobytes()).decode() for im in images],
+    }
