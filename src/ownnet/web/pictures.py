@@ -123,19 +123,25 @@ def _layer_activation(layer: Any) -> str | None:
 
 
 def report_pictures(model: Any, backquery: bool) -> dict[str, Any]:
-    """The pictures of a watch-page report: the back query of each digit (if ``backquery``),
-    else the first layer's weights of the first hidden units; each 784 bytes in base64."""
+    """The pictures of a watch-page report: the back query of each digit, drawn with its
+    background at 0 and labelled with what the network reads in it (if ``backquery``), else
+    the first layer's weights of the first hidden units; each 784 bytes in base64."""
     import base64
 
-    images = backquery_images(model) if backquery else None
-    if images is not None:
-        title, labels = "back-query: the input each output asks for", [str(d) for d in range(10)]
+    images = None
+    if backquery:
+        from ownnet.inspect.backquery import backquery_digits
+
+        result = backquery_digits(model)
+        images = result.images
+        title = "back query: the input each output asks for (and what the network reads in it)"
+        labels = [f"{d} \u2192 {p}" for d, p in zip(result.labels, result.predicted, strict=True)]
     else:
         images = first_layer_images(model)
         title = "first layer: the input weights of hidden units (light +, dark -)"
         labels = [f"unit {i}" for i in range(len(images))] if images is not None else []
-    if images is None:
-        return {"title": "no pictures for this model", "labels": [], "images": []}
+        if images is None:
+            return {"title": "no pictures for this model", "labels": [], "images": []}
     return {
         "title": title,
         "labels": labels,

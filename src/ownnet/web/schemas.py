@@ -147,6 +147,7 @@ class TrainStatus(BaseModel):
     saved: str | None
     can_save: bool
     seconds: float
+    started: float | None = Field(None, description="when it started (seconds since 1970)")
 
 
 class TrainOverview(TrainStatus):

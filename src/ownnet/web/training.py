@@ -169,6 +169,7 @@ class TrainingRun:
             "saved": self.saved,
             "can_save": self.model is not None and not self.running,
             "seconds": round((self.ended or time.time()) - self.started, 3),
+            "started": self.started,
         }
 
     # -- the thread ---------------------------------------------------------------------------
