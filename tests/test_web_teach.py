@@ -59,8 +59,9 @@ def test_teach_the_book_network_undo_and_reset(folder):
         np.testing.assert_allclose(body["after"]["probabilities"], after / after.sum(), atol=2e-6)
         assert body["after"]["probabilities"][5] > body["before"]["probabilities"][5]
         diff = [net.wih - before.wih, net.who - before.who]
-        moved = np.sqrt(sum((d**2).sum() for d in diff) / ((before.wih**2).sum()
-                                                          + (before.who**2).sum()))
+        moved = np.sqrt(
+            sum((d**2).sum() for d in diff) / ((before.wih**2).sum() + (before.who**2).sum())
+        )
         assert body["change"]["relative"] == pytest.approx(moved)
         assert body["change"]["max"] == pytest.approx(max(np.abs(d).max() for d in diff))
         card = c.get("/api/model").json()
