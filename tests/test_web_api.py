@@ -360,7 +360,7 @@ def test_train_start_409_save_and_use(model_file, small_mnist_dir, tmp_path):
         assert c.post("/api/train/save", json={}).status_code == 404
         assert c.post("/api/train/stop", json={}).status_code == 409
         r = c.post(
-            "/api/train", json={"preset": "classic", "hidden": 20, "samples": 1000, "every": 4}
+            "/api/train", json={"preset": "classic", "hidden": 20, "samples": 1000, "every": 100}
         )
         assert r.status_code == 202, r.text
         assert r.json()["settings"]["hidden"] == 20

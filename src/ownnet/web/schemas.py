@@ -111,6 +111,9 @@ class TrainRequest(BaseModel):
         None, ge=0.5, le=1e6, description="samples per second (null: as fast as it goes)"
     )
     seed: int = Field(0, ge=0, le=2**32 - 1)
+    beside: int | None = Field(
+        None, ge=1, description="the run this one is compared with (the page shows them together)"
+    )
 
 
 class Empty(BaseModel):
@@ -148,6 +151,7 @@ class TrainStatus(BaseModel):
     can_save: bool
     seconds: float
     started: float | None = Field(None, description="when it started (seconds since 1970)")
+    beside: int | None = Field(None, description="the run it is compared with")
 
 
 class TrainOverview(TrainStatus):

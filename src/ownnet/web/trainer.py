@@ -41,14 +41,15 @@ class Trainer:
         """Run ``run_id`` (None: the latest) if it is kept."""
         return self.current if run_id is None else self._runs.get(run_id)
 
-    def start(self, settings: RunSettings) -> TrainingRun:
-        """Start a run; raises :class:`Busy` when :data:`MAX_RUNNING` are going on."""
+    def start(self, settings: RunSettings, beside: int | None = None) -> TrainingRun:
+        """Start a run (compared with run ``beside``); raises :class:`Busy` when
+        :data:`MAX_RUNNING` are going on."""
         with self._lock:
             running = [r for r in self.runs() if r.running]
             if len(running) >= MAX_RUNNING:
                 raise Busy(running)
             self._count += 1
-            run = TrainingRun(self._count, settings, self._load_data)
+            run = TrainingRun(self._count, settings, self._load_data, beside)
             self._runs[run.id] = run
             for old in self.runs():
                 if len(self._runs) <= MAX_KEPT:

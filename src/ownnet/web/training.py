@@ -107,10 +107,18 @@ class TrainingRun:
         run_id: counts runs of this server from 1.
         settings: what to train.
         load_data: returns MNIST ``Splits(train, test)`` (called in the thread).
+        beside: the run this one is compared with, if any.
     """
 
-    def __init__(self, run_id: int, settings: RunSettings, load_data: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        settings: RunSettings,
+        load_data: Callable[[], Any],
+        beside: int | None = None,
+    ) -> None:
         self.id = run_id
+        self.beside = beside
         self.settings = settings
         self.events = EventLog()
         self.status = "starting"
@@ -170,6 +178,7 @@ class TrainingRun:
             "can_save": self.model is not None and not self.running,
             "seconds": round((self.ended or time.time()) - self.started, 3),
             "started": self.started,
+            "beside": self.beside,
         }
 
     # -- the thread ---------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def router(state: WebState) -> APIRouter:
             every=req.every, seed=req.seed, speed=req.speed,
         )  # fmt: skip
         try:
-            run = trainer.start(settings)
+            run = trainer.start(settings, req.beside)
         except Busy as exc:
             raise HTTPException(409, str(exc)) from None
         return run.summary()

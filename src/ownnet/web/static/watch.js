@@ -168,6 +168,7 @@
     source.addEventListener("progress", (e) => {
       const d = JSON.parse(e.data);
       run.points.push(d);
+      document.body.dataset.reports = String(Object.values(runs).reduce((n, r) => n + (r ? r.points.length : 0), 0));
       const kept = run.points.filter((p) => p.pictures);
       if (kept.length > KEEP_PICTURES) kept[kept.length - KEEP_PICTURES - 1].pictures = null;
       if (replayAt === null) redraw();
@@ -246,6 +247,7 @@
   }
 
   $("replay").addEventListener("input", (e) => scrub(Number(e.target.value)));
+  // play the runs back report by report (20 a second)
   $("play").addEventListener("click", () => {
     if (playTimer !== null) {
       clearInterval(playTimer);
@@ -255,10 +257,12 @@
     }
     const slider = $("replay");
     const max = Number(slider.max);
-    let at = Number(slider.value) >= max ? 0 : Number(slider.value);
+    const stops = [...new Set(Object.values(runs).filter(Boolean)
+      .flatMap((r) => r.points.map((p) => p.samples)))].sort((a, b) => a - b);
+    let i = Number(slider.value) >= max ? 0 : stops.findIndex((s) => s > Number(slider.value));
     $("play").textContent = "Pause";
     playTimer = setInterval(() => {
-      at = Math.min(max, at + Math.max(1, Math.ceil(max / 200)));
+      const at = i < 0 || i >= stops.length ? max : stops[i++];
       slider.value = String(at);
       scrub(at);
       if (at >= max) {
@@ -280,8 +284,10 @@
     setRunning(true);
     try {
       for (const name of names) {
+        const body = settingsOf(name);
+        if (name === "B") body.beside = runs.A.id;
         const r = await ownnet.request("/api/train", {
-          method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(settingsOf(name)),
+          method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
         });
         follow(name, r.run);
       }
@@ -350,9 +356,9 @@
     try {
       const all = (await ownnet.request("/api/train")).runs;
       if (all.length) {
-        // the latest run, and the one before it if the two were started together
+        // the latest run, and the one before it if the two were started side by side
         const last = all[all.length - 1], before = all[all.length - 2];
-        const pair = before && Math.abs(last.started - before.started) < 3;
+        const pair = before && last.beside === before.run;
         if (pair) {
           $("compare").checked = true;
           fieldsets.B.hidden = false;
