@@ -152,7 +152,8 @@ class Tracer:
             h = layer.forward(h, False)
             if i in ends:
                 info = self.layers[ends[i]]
-                outputs.append(np.array(h, dtype=np.float64).reshape((len(x), *info.shape)))
+                values = np.array(h, dtype=np.float64, order="C")  # a copy, row by row
+                outputs.append(values.reshape((len(x), *info.shape)))
         self._n, self._until = len(x), stop
         return outputs
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -16,6 +18,7 @@ from ownnet.web.state import WebState
 DREAM_STEPS, MAX_DREAM_STEPS = 40, 200
 
 JSON = "application/json"
+BYTES = "application/octet-stream"
 
 
 def router(state: WebState, batcher: Batcher) -> APIRouter:
@@ -32,17 +35,25 @@ def router(state: WebState, batcher: Batcher) -> APIRouter:
         ),
         summary="Every layer's output and which pixels pushed the answer",
     )
-    async def inside_view(request: Request) -> Response:
+    async def inside_view(
+        request: Request, encoding: Literal["json", "uint8"] = "json"
+    ) -> Response:
         """For one 28x28 picture: each layer's output (input, conv and pool feature maps,
         hidden units, outputs), the saliency map (pixel x gradient of the class's net
-        input) for the top answer or the digit asked for, and the probabilities."""
+        input) for the top answer or the digit asked for, and the probabilities.
+
+        `?encoding=uint8` answers the same in bytes (application/octet-stream): a 4-byte
+        little-endian length, a JSON header in which each layer and the saliency map have
+        `low`, `high`, `offset` and `size` instead of `values`, then one byte per value,
+        `low + (high - low) * byte / 255` (what the draw page uses)."""
         served = state.current()
         await json_doc(request)  # JSON only (415 otherwise), parsed again in the batch
+        kind = "inside" if encoding == "json" else "inside-uint8"
         try:
-            result = await batcher.answer(served, "inside", await request.body())
+            result = await batcher.answer(served, kind, await request.body())
         except InputError as exc:
             raise HTTPException(exc.status, str(exc)) from None
-        return Response(result, media_type=JSON)
+        return Response(result, media_type=JSON if encoding == "json" else BYTES)
 
     @r.get(
         "/api/pictures",

@@ -5,20 +5,24 @@ const ownnet = {
   // fetch JSON; throws an Error carrying the server's message on a non-2xx answer
   async request(url, options) {
     const response = await fetch(url, options);
+    if (!response.ok) throw await ownnet.failure(response);
+    const type = response.headers.get("content-type") || "";
+    return type.includes("application/json") ? response.json() : null;
+  },
+
+  // the Error for a non-2xx answer, with the server's message
+  async failure(response) {
     let body = null;
     const type = response.headers.get("content-type") || "";
     if (type.includes("application/json")) body = await response.json();
-    if (!response.ok) {
-      let message = `${response.status} ${response.statusText}`;
-      if (body && body.detail) {
-        message = typeof body.detail === "string" ? body.detail
-          : body.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
-      }
-      const error = new Error(message);
-      error.status = response.status;
-      throw error;
+    let message = `${response.status} ${response.statusText}`;
+    if (body && body.detail) {
+      message = typeof body.detail === "string" ? body.detail
+        : body.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
     }
-    return body;
+    const error = new Error(message);
+    error.status = response.status;
+    return error;
   },
 
   // draw uint8 greyscale pixels (Uint8Array or array, row by row) on a canvas of that size
