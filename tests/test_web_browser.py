@@ -27,9 +27,9 @@ from ownnet.web.app import create_app  # noqa: E402
 from ownnet.web.server import BackgroundServer  # noqa: E402
 
 try:
-    from web_helpers import train_small_model
+    from web_helpers import from_bytes, train_small_model
 except ImportError:  # pragma: no cover
-    from tests.web_helpers import train_small_model
+    from tests.web_helpers import from_bytes, train_small_model
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -128,6 +128,12 @@ def canvas_values(page, selector: str) -> list[int]:
     )
 
 
+def inside(server, pixels: list[float], digit: int | None = None) -> dict:
+    """The inside view the page gets for ``pixels`` (in bytes, decoded)."""
+    body = {"pixels": pixels, "scale": 1, "digit": digit}
+    return from_bytes(httpx.post(server.url + "/api/inside?encoding=uint8", json=body).content)
+
+
 def layer_sums(page) -> dict[str, float]:
     return page.evaluate(
         "() => Object.fromEntries([...document.querySelectorAll('#layers [data-layer]')]"
@@ -145,7 +151,7 @@ def test_draw_strokes_and_watch_the_inside_change(page, server):
     # the page shows what the server answers for the 28x28 it shows
     pixels = [v / 255 for v in canvas_values(page, "#preview")]
     assert sum(pixels) > 0
-    answer = httpx.post(server.url + "/api/inside", json={"pixels": pixels, "scale": 1}).json()
+    answer = inside(server, pixels)
     assert int(page.inner_text("#digit")) == answer["digit"]
     hidden = [x for x in answer["layers"] if x["name"] == "hidden1"][0]
     assert first["hidden1"] == pytest.approx(sum(hidden["values"]), abs=1e-3)
@@ -182,9 +188,7 @@ def test_saliency_map_for_the_top_answer_and_another_digit(page, server):
         f"() => document.getElementById('saliency-caption').textContent.startsWith('for {other}')"
     )
     pixels = [v / 255 for v in canvas_values(page, "#preview")]
-    answer = httpx.post(
-        server.url + "/api/inside", json={"pixels": pixels, "scale": 1, "digit": other}
-    ).json()
+    answer = inside(server, pixels, other)
     shown = float(page.get_attribute("#saliency", "data-sum"))
     assert shown == pytest.approx(sum(answer["saliency"]["values"]), abs=1e-3)
     assert answer["saliency"]["digit"] == other

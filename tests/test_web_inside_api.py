@@ -24,9 +24,21 @@ from ownnet.web.app import create_app  # noqa: E402
 from ownnet.web.served import ServedModel  # noqa: E402
 
 try:
-    from web_helpers import digit_pixels, save_small_cnn, stroke_png, train_small_model
+    from web_helpers import (
+        digit_pixels,
+        from_bytes,
+        save_small_cnn,
+        stroke_png,
+        train_small_model,
+    )
 except ImportError:  # pragma: no cover
-    from tests.web_helpers import digit_pixels, save_small_cnn, stroke_png, train_small_model
+    from tests.web_helpers import (
+        digit_pixels,
+        from_bytes,
+        save_small_cnn,
+        stroke_png,
+        train_small_model,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,19 +93,6 @@ def test_inside_is_every_layer_and_the_saliency(case):
     close_enough(
         r.json()["saliency"]["values"], saliency(model, picture, np.array([other])).values[0]
     )
-
-
-def from_bytes(payload: bytes) -> dict:
-    """An answer of ``?encoding=uint8`` decoded (as backend.js decodes it)."""
-    import struct
-
-    (n,) = struct.unpack("<I", payload[:4])
-    head = json.loads(payload[4 : 4 + n])
-    codes = np.frombuffer(payload[4 + n :], np.uint8)
-    for part in [*head["layers"], head["saliency"]]:
-        row = codes[part["offset"] : part["offset"] + part["size"]]
-        part["values"] = part["low"] + (part["high"] - part["low"]) * row / 255.0
-    return head
 
 
 def test_inside_in_bytes_is_the_same_answer(case):

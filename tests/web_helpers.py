@@ -99,3 +99,16 @@ def digit_pixels(seed: int = 0) -> np.ndarray:
     img = np.zeros((28, 28), np.uint8)
     img[4:24, 12:16] = rng.integers(100, 256, (20, 4))
     return img
+
+
+def from_bytes(payload: bytes) -> dict[str, Any]:
+    """An answer of ``POST /api/inside?encoding=uint8`` decoded as backend.js decodes it."""
+    import struct
+
+    (n,) = struct.unpack("<I", payload[:4])
+    head = json.loads(payload[4 : 4 + n])
+    codes = np.frombuffer(payload[4 + n :], np.uint8)
+    for part in [*head["layers"], head["saliency"]]:
+        row = codes[part["offset"] : part["offset"] + part["size"]]
+        part["values"] = part["low"] + (part["high"] - part["low"]) / 255 * row
+    return head
