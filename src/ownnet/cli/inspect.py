@@ -124,7 +124,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--out", default="dreams", metavar="DIR", help="output folder (dreams)")
     m.add_argument("--layers", help="comma-separated layer names (default: all but the input)")
     m.add_argument("--steps", type=int, default=40, help="gradient-ascent steps (40)")
-    m.add_argument("--lr", type=float, default=0.03, help="change per pixel per step (0.03)")
+    m.add_argument("--lr", type=float, default=0.015, help="change per pixel per step (0.015)")
     m.add_argument("--blur", type=float, default=0.7, help="gradient smoothing (0.7; 0 = off)")
     m.set_defaults(func=run_dream)
 

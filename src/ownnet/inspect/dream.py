@@ -55,7 +55,7 @@ def dream(
     layers: list[str] | None = None,
     *,
     steps: int = 40,
-    lr: float = 0.03,
+    lr: float = 0.015,
     blur: float = 0.7,
 ) -> list[Dream]:
     """Dream ``picture`` (``(28, 28)`` in [0, 1]) with each of ``layers`` (default: every

@@ -97,7 +97,12 @@ def layer_sizes(model: Any) -> list[int] | None:
 
 
 def describe(model: Any, config: dict[str, Any]) -> str:
-    """One line: ``"784-200-10, sigmoid"``."""
+    """One line: ``"784-200-10, sigmoid"``, or for a CNN ``"1x28x28, conv 32 3x3, pool 2,
+    conv 64 3x3, pool 2, 128, 10; relu, softmax"``."""
+    from ownnet.inspect.feature_maps import conv_layers
+
+    if conv_layers(model):
+        return _describe_cnn(model)
     sizes = layer_sizes(model)
     shape = "-".join(str(s) for s in sizes) if sizes else "?"
     activation = config.get("activation")
@@ -109,6 +114,24 @@ def describe(model: Any, config: dict[str, Any]) -> str:
                 acts.append(name)
         activation = ", ".join(acts) if acts else None
     return f"{shape}, {activation}" if activation else shape
+
+
+def _describe_cnn(model: Any) -> str:
+    parts = ["x".join(str(n) for n in model.input_shape)]
+    acts: list[str] = []
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name == "Conv2D":
+            kh, kw = layer.kernel_size
+            parts.append(f"conv {layer.filters} {kh}x{kw}")
+        elif name == "MaxPool2D":
+            parts.append(f"pool {layer.pool_size}")
+        elif name == "Dense":
+            parts.append(str(layer.units))
+        act = _layer_activation(layer)
+        if act and act != "linear" and act not in acts:
+            acts.append(act)
+    return ", ".join(parts) + (f"; {', '.join(acts)}" if acts else "")
 
 
 def _layer_activation(layer: Any) -> str | None:

@@ -65,10 +65,10 @@
     showBars(result.probabilities, result.digit);
     ownnet.drawPixels($("preview"), pixels.map((v) => Math.round(255 * v)), 28);
     ownnetInside.layers($("layers"), result);
-    ownnetInside.saliency($("saliency"), result.saliency.values);
+    ownnetInside.saliency($("saliency"), result.saliency.values, pixels);
     const d = result.saliency.digit;
     $("saliency-caption").textContent =
-      `for ${d}${chosen === null ? " (the top answer)" : ""}: red towards ${d}, blue away`;
+      `for ${d}${chosen === null ? " (the top answer)" : ""}: red towards ${d}, blue away (√ scale)`;
   }
 
   // -- asking the backend -----------------------------------------------------------------------

@@ -85,10 +85,17 @@ const ownnetInside = (() => {
       }
     },
 
-    // a saliency map: red pushed towards the digit, blue away (each map to its own scale)
-    saliency(canvas, values) {
+    // a saliency map: red pushed towards the digit, blue away (each map to its own
+    // scale; the square root of each share, so that the smaller ones show too), on a
+    // faint grey copy of the input
+    saliency(canvas, values, pixels) {
       const scale = ownnet.maxAbs(values) || 1;
-      ownnet.paint(canvas, 28, 28, (i) => ownnet.diverging(values[i] / scale));
+      ownnet.paint(canvas, 28, 28, (i) => {
+        const t = values[i] / scale;
+        const c = ownnet.diverging(Math.sign(t) * Math.sqrt(Math.abs(t)));
+        const shade = pixels ? 1 - 0.18 * pixels[i] : 1; // the ink, faintly
+        return c.map((x) => Math.round(x * shade));
+      });
       canvas.dataset.sum = sum(values).toFixed(4);
     },
 
