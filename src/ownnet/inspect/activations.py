@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ownnet.inspect.stack import as_nn, input_scale
+from ownnet.nn.layers import Dense
 
 #: Layers that act elementwise or reshape: they belong to the layer before them.
 FOLLOWERS = ("Activation", "PReLU", "Dropout", "BatchNorm", "Flatten")
@@ -73,8 +74,6 @@ def engine_twin(model: Any) -> Any:
     The book's Dense layers pass back the book's hidden errors (no activation
     derivative) when trained; here they give the gradient itself.
     """
-    from ownnet.nn.layers import Dense
-
     net = as_nn(model)
     net = net.copy() if net is model else net
     for layer in net.layers:
@@ -85,8 +84,6 @@ def engine_twin(model: Any) -> Any:
 
 def layer_infos(net: Any) -> list[LayerInfo]:
     """The named layers of an engine network ``net``, input first (see the module doc)."""
-    from ownnet.nn.layers import Dense
-
     kinds = {"Conv2D": "conv", "MaxPool2D": "pool", "Dense": "dense"}
     dense_positions = [i for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
     side = int(round(np.sqrt(net.n_pixels)))

@@ -13,6 +13,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ownnet.classic import SCALE, targets_for
+from ownnet.classic import Network as BookNetwork
+from ownnet.nn import Adam, Network
+from ownnet.nn.losses import Quadratic
+
 
 class Driver(Protocol):
     """What a run needs from the model it trains."""
@@ -38,14 +43,10 @@ class ClassicDriver:
     batch = 1
 
     def __init__(self, hidden: int, lr: float, seed: int) -> None:
-        from ownnet.classic import Network
-
-        self.model = Network(784, hidden, 10, lr, seed=seed)
+        self.model = BookNetwork(784, hidden, 10, lr, seed=seed)
         self.rng = np.random.default_rng(seed)
 
     def train(self, data: Any) -> float | None:
-        from ownnet.classic import SCALE, targets_for
-
         if len(data) == 1:  # slow motion: the book's own train(), for the one sample
             target = targets_for(np.asarray(data.labels), self.model.n_output)[0]
             self.model.train(SCALE[data.images.reshape(-1)], target)
@@ -61,8 +62,6 @@ class MlpDriver:
     batch = 32
 
     def __init__(self, hidden: int, lr: float, seed: int) -> None:
-        from ownnet.nn import Adam, Network
-
         self.model = Network.mlp((hidden,), activation="relu", dropout=0.0, seed=seed)
         self.optimizer = Adam(lr)
         self.rng = np.random.default_rng(seed)
@@ -82,9 +81,6 @@ def probe_loss_accuracy(model: Any, probe: Any) -> tuple[float, float]:
     if hasattr(model, "loss_accuracy"):
         loss, accuracy = model.loss_accuracy(probe)
         return float(loss), float(accuracy)
-    from ownnet.classic import targets_for
-    from ownnet.nn.losses import Quadratic
-
     outputs = model.outputs(probe.images)
     labels = np.asarray(probe.labels)
     loss = Quadratic().fn(outputs, targets_for(labels, outputs.shape[1]))

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.inspect.dream import dream
+from ownnet.inspect.saliency import class_gradient
 from ownnet.web.inputs import InputError, parse_json, pixels_from_doc
 from ownnet.web.prediction import check_finite_outputs, dumps
 
@@ -75,8 +77,6 @@ def decode(kind: str, payload: bytes) -> tuple[np.ndarray, int | None]:
 def answer(served: Any, requests: list[tuple[str, tuple[np.ndarray, int | None]]]) -> list[bytes]:
     """The answers to inside-view requests (each in the encoding its kind names), one
     forward and one backward pass for all."""
-    from ownnet.inspect.saliency import class_gradient
-
     tracer = served.tracer()
     images = np.stack([image for _, (image, _) in requests])
     pictures = images.reshape(len(images), -1) / 255.0
@@ -128,8 +128,6 @@ def class_pictures_json(served: Any) -> bytes:
 def dream_json(served: Any, image: np.ndarray, steps: int) -> bytes:
     """Every layer's dream of ``image`` (uint8 ``(28, 28)``):
     ``{"layers": [{"name", "kind", "image": [784], "start", "end"}]}``."""
-    from ownnet.inspect.dream import dream
-
     dreams = dream(served.tracer(), image / 255.0, steps=steps)
     return dumps(
         {

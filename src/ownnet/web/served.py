@@ -24,6 +24,10 @@ from typing import Any
 import numpy as np
 
 from ownnet.errors import ModelFileError
+from ownnet.inspect.activations import Tracer
+from ownnet.inspect.class_pictures import class_pictures
+from ownnet.inspect.confidence import meaning, normalise
+from ownnet.io import load_model
 from ownnet.web import pictures
 
 
@@ -89,8 +93,6 @@ class ServedModel:
             ModelFileError: not a regular file, not a model file, or weights that are
                 not finite.
         """
-        from ownnet.io import load_model
-
         path = check_regular_file(path)
         model, meta = load_model(path)
         check_finite(model, str(path))
@@ -116,8 +118,6 @@ class ServedModel:
 
     def tracer(self) -> Any:
         """This thread's :class:`ownnet.inspect.activations.Tracer` of the model."""
-        from ownnet.inspect.activations import Tracer
-
         tracer = getattr(self._local, "tracer", None)
         if tracer is None:
             tracer = self._local.tracer = Tracer(self.model)
@@ -126,16 +126,12 @@ class ServedModel:
     @functools.cached_property
     def confidence_meaning(self) -> str:
         """What :meth:`confidences` are, in words (as ``ownnet predict`` says)."""
-        from ownnet.inspect.confidence import meaning
-
         return meaning(self.model)
 
     def confidences(self, outputs: np.ndarray) -> np.ndarray:
         """Outputs ``(..., 10)`` → confidences summing to 1, by the rule of
         :func:`ownnet.inspect.confidence.normalise` (softmax outputs as they are, sigmoid
         outputs divided by their sum, anything else through a softmax)."""
-        from ownnet.inspect.confidence import normalise
-
         return normalise(outputs, self.confidence_meaning)
 
     # -- pictures, worked out once per model ---------------------------------------------------
@@ -147,8 +143,6 @@ class ServedModel:
 
     def class_pictures(self) -> Any:
         """:func:`ownnet.inspect.class_pictures.class_pictures` of the model (cached)."""
-        from ownnet.inspect.class_pictures import class_pictures
-
         return self._once("classes", lambda: class_pictures(self.model.copy()))
 
     def backquery_images(self) -> np.ndarray | None:

@@ -21,12 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.classic import SCALE, targets_for
+from ownnet.nn.network import TARGETS
+from ownnet.nn.optimizers import SGD, Adam, get_optimizer
+
 
 def teach_step(model: Any, image: np.ndarray, label: int, meta: dict[str, Any]) -> tuple[Any, str]:
     """A copy of ``model`` after one step on uint8 ``image (28, 28)`` labelled ``label``,
     and the rule it used, in words."""
-    from ownnet.classic import SCALE, targets_for
-
     net = model.copy()
     if net.kind == "classic":
         net.train(SCALE[image.reshape(-1)], targets_for(np.array([label]), net.n_output)[0])
@@ -43,8 +45,6 @@ def train_on_batch(net: Any, images: np.ndarray, labels: np.ndarray, optimizer: 
     (To be replaced by the model's own ``train_on_batch(x, y)`` once every model has
     one: this is its body written with the engine's public pieces.)
     """
-    from ownnet.nn.network import TARGETS
-
     n = len(images)
     x = net.scale(np.asarray(images, np.uint8).reshape(n, -1)).reshape((n, *net.input_shape))
     off, on = TARGETS[net.targets]
@@ -58,8 +58,6 @@ def train_on_batch(net: Any, images: np.ndarray, labels: np.ndarray, optimizer: 
 def optimizer_for(meta: dict[str, Any]) -> Any:
     """The optimiser a model file says it was trained with (a new one), else plain SGD
     at its learning rate (0.01 if none is recorded)."""
-    from ownnet.nn.optimizers import SGD, Adam, get_optimizer
-
     training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
     spec = training.get("optimizer")
     lr = training.get("lr")

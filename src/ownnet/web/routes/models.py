@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from ownnet.errors import OwnnetError
+from ownnet.io import save_model
 from ownnet.web import schemas
 from ownnet.web.body import json_body
 from ownnet.web.folder import FolderError
@@ -62,8 +63,6 @@ def router(state: WebState) -> APIRouter:
         return {"model": served.card()}
 
     def save_as(name: str) -> dict[str, Any]:
-        from ownnet.io import save_model
-
         served = state.current()
         try:
             path = state.folder.new_path(name)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
+from ownnet.io import save_model
 from ownnet.web import schemas
 from ownnet.web.body import json_body
 from ownnet.web.served import ServedModel
@@ -105,8 +106,6 @@ def router(state: WebState) -> APIRouter:
         return runs[-1].summary()
 
     def save_run(run: TrainingRun) -> dict[str, Any]:
-        from ownnet.io import save_model
-
         if run.saved is None:
             stem = SAVE_STEM.format(
                 preset=run.settings.preset, stamp=time.strftime("%Y%m%d-%H%M%S"), run=run.id
