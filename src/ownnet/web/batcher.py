@@ -20,7 +20,7 @@ from typing import Any
 #: Requests answered together at most.
 MAX_BATCH = 64
 
-Decode = Callable[[str, bytes], Any]
+Decode = Callable[[str, Any], Any]
 Answer = Callable[[Any, list[tuple[str, Any]]], list[bytes]]
 
 
@@ -45,7 +45,7 @@ class Batcher:
         self._started = False
         self._lock = threading.Lock()
 
-    async def answer(self, model: Any, kind: str, payload: bytes) -> bytes:
+    async def answer(self, model: Any, kind: str, payload: Any) -> bytes:
         """The encoded answer for one request (raises what decoding raised)."""
         if not self._started:
             self._start()

@@ -27,7 +27,7 @@ import numpy as np
 
 from ownnet.inspect.dream import dream
 from ownnet.inspect.saliency import class_gradient
-from ownnet.web.inputs import InputError, parse_json, pixels_from_doc
+from ownnet.web.inputs import InputError, pixels_from_doc
 from ownnet.web.prediction import check_finite_outputs, dumps
 
 #: Significant digits kept of each layer's largest value (JSON).
@@ -68,9 +68,9 @@ def digit_field(value: Any, what: str = "digit") -> int | None:
     return value
 
 
-def decode(kind: str, payload: bytes) -> tuple[np.ndarray, int | None]:
-    """An inside-view request body → ``(uint8 (28, 28), digit or None)``."""
-    image, extras = pixels_from_doc(parse_json(payload), extra=("digit",))
+def decode(kind: str, doc: Any) -> tuple[np.ndarray, int | None]:
+    """An inside-view request's JSON document → ``(uint8 (28, 28), digit or None)``."""
+    image, extras = pixels_from_doc(doc, extra=("digit",))
     return image, digit_field(extras.get("digit"))
 
 

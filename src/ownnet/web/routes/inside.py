@@ -47,10 +47,10 @@ def router(state: WebState, batcher: Batcher) -> APIRouter:
         `low`, `high`, `offset` and `size` instead of `values`, then one byte per value,
         `low + (high - low) * byte / 255` (what the draw page uses)."""
         served = state.current()
-        await json_doc(request)  # JSON only (415 otherwise), parsed again in the batch
+        doc = await json_doc(request)  # JSON only (415 otherwise)
         kind = "inside" if encoding == "json" else "inside-uint8"
         try:
-            result = await batcher.answer(served, kind, await request.body())
+            result = await batcher.answer(served, kind, doc)
         except InputError as exc:
             raise HTTPException(exc.status, str(exc)) from None
         return Response(result, media_type=JSON if encoding == "json" else BYTES)
