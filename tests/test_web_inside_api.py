@@ -115,6 +115,9 @@ def test_inside_in_bytes_is_the_same_answer(case):
         }
         span = max(np.ptp(b["values"]), 2 * np.abs(b["values"]).max(), 1e-30)
         np.testing.assert_allclose(a["values"], b["values"], rtol=0, atol=span * 0.006)
+    # what was 0 is 0 again: pixels without ink have no share in the saliency map
+    no_ink = img.reshape(-1) == 0
+    assert np.all(as_bytes["saliency"]["values"][no_ink] == 0)
     assert c.post("/api/inside?encoding=png", json=body).status_code == 422
 
 

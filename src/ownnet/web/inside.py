@@ -47,13 +47,19 @@ def compact(values: np.ndarray) -> np.ndarray:
 
 
 def quantize(values: np.ndarray, symmetric: bool = False) -> tuple[np.ndarray, list, list]:
-    """Rows ``(n, m)`` as uint8 codes ``(n, m)`` and each row's ``low`` and ``high``."""
+    """Rows ``(n, m)`` as uint8 codes ``(n, m)`` and each row's ``low`` and ``high``
+    (a value is ``low + (high - low) * code / 255``).
+
+    ``symmetric`` (for signed maps): codes 0..254 with 0 exactly at code 127, so that
+    what was 0 is 0 again (``low = -m``, ``high = m * 128 / 127`` for ``m = max |v|``).
+    """
     v = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
     if symmetric:
-        high = np.abs(v).max(axis=1, keepdims=True)
-        low = -high
-    else:
-        low, high = v.min(axis=1, keepdims=True), v.max(axis=1, keepdims=True)
+        m = np.abs(v).max(axis=1, keepdims=True)
+        scale = np.where(m > 0, 127.0 / np.where(m > 0, m, 1.0), 0.0)
+        codes = np.rint(127.0 + v * scale).astype(np.uint8)
+        return codes, (-m[:, 0]).tolist(), (m[:, 0] * 128.0 / 127.0).tolist()
+    low, high = v.min(axis=1, keepdims=True), v.max(axis=1, keepdims=True)
     span = np.where(high > low, high - low, 1.0)
     codes = np.rint((v - low) * (255.0 / span)).astype(np.uint8)
     return codes, low[:, 0].tolist(), high[:, 0].tolist()
