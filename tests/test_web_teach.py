@@ -66,6 +66,10 @@ def test_teach_the_book_network_undo_and_reset(folder):
         assert body["change"]["max"] == pytest.approx(max(np.abs(d).max() for d in diff))
         card = c.get("/api/model").json()
         assert card["taught"] == 1 and card["name"] == "book.npz"
+        c.post("/api/inside", json={"pixels": img.tolist()})  # threads make their copies
+        state = c.app.state.web
+        assert state.served._copies  # the served model's tracer, in the batcher's thread
+        assert all(not old._copies for old in state.history)  # the undo history: weights only
         # a second step, two undos: back where it started, exactly
         c.post("/api/teach", json={"pixels": img.tolist(), "digit": 5})
         assert c.get("/api/models").json()["undo"] == 2

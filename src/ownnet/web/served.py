@@ -8,7 +8,9 @@ The matrix engine's layers keep their working arrays from one call to the
 next, so two threads must not run one network at once: each worker thread
 gets its own copy of an engine model (:meth:`ServedModel.worker_model`) and of
 the inside-view tracer (:meth:`ServedModel.tracer`). The book's network makes
-new arrays on every query and is shared.
+new arrays on every query and is shared. The copies (and the working arrays
+they grew, tens of MB for a CNN) are dropped when the model is no longer served
+(:meth:`ServedModel.release`), so the undo history keeps only weights.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class ServedModel:
     path: Path | None = None
     taught: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _copies: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -103,25 +105,34 @@ class ServedModel:
         return ServedModel(model, self.meta, self.name, self.source, self.path, steps)
 
     # -- running the model (any thread) -----------------------------------------------------
+    def _own(self, what: str, make: Any) -> Any:
+        """This thread's own ``what`` (made by ``make()`` the first time)."""
+        key = (threading.get_ident(), what)
+        found = self._copies.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                self._copies[key] = found
+        return found
+
+    def release(self) -> None:
+        """Drop the threads' copies (the model is no longer served; they come back if it is)."""
+        with self._lock:
+            self._copies.clear()
+
     def worker_model(self) -> Any:
         """The model for this thread: its own copy of an engine model."""
         if self.model.kind == "classic":
             return self.model
-        model = getattr(self._local, "model", None)
-        if model is None:
-            model = self._local.model = self.model.copy()
-        return model
+        return self._own("model", self.model.copy)
 
     def outputs(self, images: np.ndarray) -> np.ndarray:
         """Network outputs for uint8 images ``(n, 28, 28)`` → ``(n, 10)``."""
         return np.asarray(self.worker_model().outputs(images), dtype=np.float64)
 
-    def tracer(self) -> Any:
+    def tracer(self) -> Tracer:
         """This thread's :class:`ownnet.inspect.activations.Tracer` of the model."""
-        tracer = getattr(self._local, "tracer", None)
-        if tracer is None:
-            tracer = self._local.tracer = Tracer(self.model)
-        return tracer
+        return self._own("tracer", lambda: Tracer(self.model))
 
     @functools.cached_property
     def confidence_meaning(self) -> str:
@@ -160,7 +171,7 @@ class ServedModel:
     @functools.cached_property
     def layers(self) -> list[dict[str, Any]]:
         """The model's layers as the inside view names them: ``[{"name", "kind", "shape"}]``."""
-        return [info.describe() for info in self.tracer().layers]
+        return [info.describe() for info in Tracer(self.model).layers]
 
     @functools.cached_property
     def _shape(self) -> dict[str, Any]:

@@ -77,9 +77,14 @@ class WebState:
         return await asyncio.wrap_future(self.slow.submit(fn, *args))
 
     # -- changing the served model (in the slow-work thread) -----------------------------------
+    def _serve(self, served: ServedModel) -> None:
+        old, self.served = self.served, served
+        if old is not None and old is not served:
+            old.release()  # requests still running with it make new copies as they need
+
     def use(self, served: ServedModel) -> ServedModel:
         """Serve ``served`` from now on; the undo history starts again."""
-        self.served = served
+        self._serve(served)
         self.history.clear()
         return served
 
@@ -87,13 +92,13 @@ class WebState:
         """Serve a taught copy of the served model, keeping the old one for undo."""
         if self.served is not None:
             self.history.append(self.served)
-        self.served = served
+        self._serve(served)
 
     def undo(self) -> ServedModel:
         """Serve the model as it was before the last teaching step (409 if none)."""
         if not self.history:
             raise HTTPException(409, "nothing to undo: no teaching step since the model was loaded")
-        self.served = self.history.pop()
+        self._serve(self.history.pop())
         return self.served
 
     def reset(self) -> ServedModel:
