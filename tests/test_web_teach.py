@@ -44,6 +44,8 @@ def test_teach_the_book_network_undo_and_reset(folder):
     img = digit_pixels(4)
     with TestClient(create_app(folder / "book.npz")) as c:
         start = outputs(c, img)
+        c.post("/api/inside", json={"pixels": img.tolist()})
+        assert c.app.state.web.served._copies  # a tracer in the inside view's thread
         r = c.post("/api/teach", json={"pixels": img.tolist(), "digit": 5})
         assert r.status_code == 200, r.text
         body = r.json()
