@@ -217,3 +217,30 @@ def test_class_pictures_backquery_for_sigmoid_maximize_for_others():
     np.testing.assert_array_equal(pics.read_as, read)
     for p, b in zip(relu.params(), before, strict=True):  # the model itself was not touched
         np.testing.assert_array_equal(p.value, b)
+
+
+def test_cli_inspect_dream(tmp_path, capsys):
+    from PIL import Image, ImageDraw
+
+    from ownnet.cli import main
+    from ownnet.io import save_model
+
+    model = save_model(tmp_path / "cnn.npz", cnn())
+    im = Image.new("L", (120, 120), 255)
+    ImageDraw.Draw(im).line([(40, 20), (80, 20), (60, 60), (80, 100), (40, 100)], fill=0, width=9)
+    im.save(tmp_path / "three.png")
+    out = tmp_path / "dreams"
+    argv = ["inspect", "dream", str(model), str(tmp_path / "three.png"), "--out", str(out)]
+    assert main([*argv, "--steps", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "layers conv1, pool1, conv2, pool2, hidden1, output" in text
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        ["dreams.png"] + [f"dream-{n}.png" for n in ("conv1", "pool1", "conv2", "pool2",
+                                                   "hidden1", "output")]
+    )  # fmt: skip
+    picture = np.asarray(Image.open(out / "dream-conv1.png"))
+    assert picture.shape == (28 * 8, 28 * 8)
+    assert main([*argv, "--layers", "conv1,conv9"]) == 1
+    assert "--layers: this model has layers" in capsys.readouterr().err
+    assert main([*argv, "--lr", "0"]) == 1
