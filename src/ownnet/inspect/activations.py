@@ -117,11 +117,17 @@ class Tracer:
 
     Args:
         model: a classic or nn model (it is copied: see :func:`engine_twin`).
+        dtype: of the layer outputs :meth:`forward` returns (float64 by default; the
+            network's own, float32 for the engine's default, is half the work to copy).
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, dtype: Any = np.float64) -> None:
         self.net = engine_twin(model)
         self.layers = layer_infos(self.net)
+        self.dtype = np.dtype(dtype)
+        # max pooling remembers where each window's maximum was only in training mode,
+        # which it otherwise does not differ in; the backward pass is then much faster
+        self._remember = [type(layer).__name__ == "MaxPool2D" for layer in self.net.layers]
         a, b = input_scale(self.net)
         self._a, self._b = 255.0 * a, b  # network input = _a * picture + _b
         self._n = 0
@@ -135,7 +141,7 @@ class Tracer:
         raise ValueError(f"no layer {name!r}: this model has {names}")
 
     def forward(self, pictures: np.ndarray, until: int | None = None) -> list[np.ndarray]:
-        """Each layer's output ``(n, *shape)`` in float64 for ``pictures (n, 28, 28)`` or
+        """Each layer's output ``(n, *shape)`` (in :attr:`dtype`) for ``pictures (n, 28, 28)`` or
         ``(n, 784)`` in [0, 1], from the input up to layer ``until`` (an index into
         :attr:`layers`; default: all). The layers keep what :meth:`backward` needs."""
         x = np.asarray(pictures, dtype=np.float64).reshape(len(pictures), -1)
@@ -146,10 +152,10 @@ class Tracer:
         outputs = [x.reshape((len(x), *self.layers[0].shape))]
         ends = {info.last: k for k, info in enumerate(self.layers) if k and k <= stop}
         for i, layer in enumerate(self.net.layers[: self.layers[stop].last + 1]):
-            h = layer.forward(h, False)
+            h = layer.forward(h, self._remember[i])
             if i in ends:
                 info = self.layers[ends[i]]
-                values = np.array(h, dtype=np.float64, order="C")  # a copy, row by row
+                values = np.array(h, dtype=self.dtype, order="C")  # a copy, row by row
                 outputs.append(values.reshape((len(x), *info.shape)))
         self._n, self._until = len(x), stop
         return outputs

@@ -53,16 +53,25 @@ def quantize(values: np.ndarray, symmetric: bool = False) -> tuple[np.ndarray, l
     ``symmetric`` (for signed maps): codes 0..254 with 0 exactly at code 127, so that
     what was 0 is 0 again (``low = -m``, ``high = m * 128 / 127`` for ``m = max |v|``).
     """
-    v = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    v = np.asarray(values).reshape(len(values), -1)
+    if v.dtype not in (np.float32, np.float64):
+        v = v.astype(np.float64)
+    work = np.empty_like(v)  # in the values' own precision: float32 is half the work
     if symmetric:
-        m = np.abs(v).max(axis=1, keepdims=True)
+        m = np.abs(v).max(axis=1, keepdims=True).astype(np.float64)
         scale = np.where(m > 0, 127.0 / np.where(m > 0, m, 1.0), 0.0)
-        codes = np.rint(127.0 + v * scale).astype(np.uint8)
-        return codes, (-m[:, 0]).tolist(), (m[:, 0] * 128.0 / 127.0).tolist()
-    low, high = v.min(axis=1, keepdims=True), v.max(axis=1, keepdims=True)
-    span = np.where(high > low, high - low, 1.0)
-    codes = np.rint((v - low) * (255.0 / span)).astype(np.uint8)
-    return codes, low[:, 0].tolist(), high[:, 0].tolist()
+        np.multiply(v, scale.astype(v.dtype), out=work)
+        work += 127.0
+        low, high = -m, m * 128.0 / 127.0
+    else:
+        low = v.min(axis=1, keepdims=True).astype(np.float64)
+        high = v.max(axis=1, keepdims=True).astype(np.float64)
+        span = np.where(high > low, high - low, 1.0)
+        np.subtract(v, low.astype(v.dtype), out=work)
+        work *= (255.0 / span).astype(v.dtype)
+    np.rint(work, out=work)
+    np.clip(work, 0, 255, out=work)  # (float32 rounding can step a hair past the ends)
+    return work.astype(np.uint8), low[:, 0].tolist(), high[:, 0].tolist()
 
 
 def digit_field(value: Any, what: str = "digit") -> int | None:

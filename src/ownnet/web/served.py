@@ -132,7 +132,7 @@ class ServedModel:
 
     def tracer(self) -> Tracer:
         """This thread's :class:`ownnet.inspect.activations.Tracer` of the model."""
-        return self._own("tracer", lambda: Tracer(self.model))
+        return self._own("tracer", lambda: Tracer(self.model, dtype=np.float32))
 
     @functools.cached_property
     def confidence_meaning(self) -> str:
