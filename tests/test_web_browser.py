@@ -200,16 +200,17 @@ def test_teach_it_back_then_undo(page, server):
     stroke(page, ONE)
     was = int(page.inner_text("#digit"))
     target = (was + 1) % 10
-    before = float(page.inner_text(f"#bars [data-digit='{target}'] .value").split()[0])
+    pixels = [v / 255 for v in canvas_values(page, "#preview")]
     page.click(f"#teach-digits [data-digit='{target}']")
     page.wait_for_selector("#teach-result:not([hidden])")
     page.wait_for_function("() => !document.getElementById('teach-undo').disabled")
     assert f"Learnt as {target}" in page.inner_text("#teach-text")
-    assert "taught here" in page.inner_text("#card")
-    page.wait_for_selector("#pad[data-state=idle]")
+    page.wait_for_function("() => document.getElementById('card').textContent.includes('taught')")
+    # the bars show the taught model's answer
+    after = inside(server, pixels)["probabilities"][target]
     page.wait_for_function(
-        f"""() => parseFloat(document.querySelector("#bars [data-digit='{target}'] .value")
-            .textContent) > {before}"""
+        f"""() => document.querySelector("#bars [data-digit='{target}'] .value").textContent
+            === "{100 * after:.1f} %" """
     )
     widths = page.evaluate(
         f"""() => [...document.querySelectorAll("#teach-bars [data-digit='{target}'] .fill")]

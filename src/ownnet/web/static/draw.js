@@ -216,9 +216,9 @@
         try {
           const r = await action();
           setUndo(r.undo, r.model.taught);
+          await afterModelChange(false);
           status(id === "teach-undo" ? "Undone: the model is as it was before the last step."
             : "Reset: the model is the file again.");
-          await afterModelChange(false);
         } catch (err) {
           status(err.message, true);
         }
@@ -227,8 +227,8 @@
     $("save-as").addEventListener("click", async () => {
       try {
         const r = await backend.saveAs($("save-name").value.trim());
-        status(`Saved as ${r.saved} in the server's model folder; it is the model now.`);
         await afterModelChange(true);
+        status(`Saved as ${r.saved} in the server's model folder; it is the model now.`);
       } catch (err) {
         status(err.message, true);
       }
@@ -339,8 +339,8 @@
       try {
         await backend.useModel(event.target.value);
         $("teach-result").hidden = true;
-        status(`Now serving ${event.target.value}.`);
         await afterModelChange(true);
+        status(`Now serving ${event.target.value}.`);
       } catch (err) {
         status(err.message, true);
         await loadMenu();
