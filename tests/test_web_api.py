@@ -353,28 +353,40 @@ def test_openapi_docs(client):
 
 
 # -- training through the API (the live stream is in test_web_watch.py) --------------------------
-def test_train_start_409_save_and_serve(model_file, small_mnist_dir, tmp_path):
+def test_train_start_409_save_and_use(model_file, small_mnist_dir, tmp_path):
     app = create_app(model_file, data_dir=str(small_mnist_dir), save_dir=tmp_path)
     with TestClient(app) as c:
         assert c.get("/api/train").json()["status"] == "idle"
-        assert c.post("/api/train/save").status_code == 409
-        assert c.post("/api/train/stop").status_code == 409
+        assert c.post("/api/train/save", json={}).status_code == 404
+        assert c.post("/api/train/stop", json={}).status_code == 409
         r = c.post(
-            "/api/train", json={"preset": "classic", "hidden": 20, "samples": 1000, "every": 4}
+            "/api/train", json={"preset": "classic", "hidden": 20, "samples": 1000, "every": 100}
         )
         assert r.status_code == 202, r.text
         assert r.json()["settings"]["hidden"] == 20
-        second = c.post("/api/train", json={"preset": "mlp"})
-        assert second.status_code == 409
-        assert "already going on" in second.json()["detail"]
+        # a second run may go on beside the first (to compare), a third may not
+        slow = {"preset": "mlp", "samples": 60000, "epochs": 20, "speed": 100}
+        assert c.post("/api/train", json=slow).status_code == 202
+        third = c.post("/api/train", json={"preset": "mlp"})
+        assert third.status_code == 409
+        assert "already going on" in third.json()["detail"]
+        assert c.post("/api/train/stop", json={"run": 2}).status_code == 202
         deadline = time.monotonic() + 30
-        while c.get("/api/train").json()["status"] in ("starting", "running"):
+        while any(
+            x["status"] in ("starting", "running", "stopping")
+            for x in c.get("/api/train").json()["runs"]
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         status = c.get("/api/train").json()
-        assert status["status"] == "done" and status["can_save"], status
-        # a body naming a path is ignored: the server picks the file
-        r = c.post("/api/train/save", json={"path": str(tmp_path / "evil.npz")})
+        assert [x["run"] for x in status["runs"]] == [1, 2]
+        first = status["runs"][0]
+        assert first["status"] == "done" and first["can_save"], first
+        assert status["runs"][1]["status"] == "stopped"
+        # a body naming a path is refused: the server picks the file
+        r = c.post("/api/train/save", json={"run": 1, "path": str(tmp_path / "evil.npz")})
+        assert r.status_code == 422 and "path" in r.json()["detail"]
+        r = c.post("/api/train/save", json={"run": 1})
         assert r.status_code == 200, r.text
         saved = r.json()
         assert re.fullmatch(r"ownnet-web-classic-\d{8}-\d{6}-run1\.npz", saved["saved"])
@@ -382,6 +394,12 @@ def test_train_start_409_save_and_serve(model_file, small_mnist_dir, tmp_path):
         net, meta = load_model(tmp_path / saved["saved"])
         assert meta["training"]["hidden"] == 20 and meta["training"]["samples"] == 1000
         assert saved["model"]["source"] == "trained here"
+        # saving never replaces the served model: the model menu does, when asked
+        assert c.get("/api/model").json()["name"] == "m.npz"
+        listed = [m["name"] for m in c.get("/api/models").json()["models"]]
+        assert listed == sorted(["m.npz", saved["saved"]])
+        r = c.post("/api/models/use", json={"name": saved["saved"]})
+        assert r.status_code == 200, r.text
         assert c.get("/api/model").json()["name"] == saved["saved"]
         img = digit_pixels(3)
         r = c.post("/api/predict", json={"pixels": img.tolist()})
@@ -475,11 +493,12 @@ def test_batcher_answers_waiting_requests_together():
             raise ValueError("bad payload")
         return np.full((28, 28), int(payload), np.uint8)
 
-    def encode(model, kind, image, outputs):
-        return bytes([int(outputs[0])])
+    def answer(model, requests):
+        outputs = model.outputs(np.stack([image for _, image in requests]))
+        return [bytes([int(out[0])]) for out in outputs]
 
     async def main():
-        batcher = Batcher(decode, encode, threads=1)
+        batcher = Batcher(decode, answer, threads=1)
         model = Model()
         first = asyncio.ensure_future(batcher.answer(model, "pixels", b"1"))
         while not calls:

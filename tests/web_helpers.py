@@ -82,3 +82,33 @@ def slow_down_reports(monkeypatch: Any, seconds: float) -> None:
         report(self, *args, **kwargs)
 
     monkeypatch.setattr(TrainingRun, "_report", slow_report)
+
+
+def save_small_cnn(out: Path, seed: int = 0) -> Path:
+    """A small (untrained) CNN of the matrix engine, saved as trained with Adam."""
+    from ownnet.io import save_model
+    from ownnet.nn import Adam, Network
+
+    net = Network.cnn(filters=(4, 8), dense=16, dropout=0.0, seed=seed)
+    return save_model(out, net, training={"optimizer": Adam(0.001).spec(), "model": "cnn"})
+
+
+def digit_pixels(seed: int = 0) -> np.ndarray:
+    """A uint8 (28, 28) picture with some ink."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((28, 28), np.uint8)
+    img[4:24, 12:16] = rng.integers(100, 256, (20, 4))
+    return img
+
+
+def from_bytes(payload: bytes) -> dict[str, Any]:
+    """An answer of ``POST /api/inside?encoding=uint8`` decoded as backend.js decodes it."""
+    import struct
+
+    (n,) = struct.unpack("<I", payload[:4])
+    head = json.loads(payload[4 : 4 + n])
+    codes = np.frombuffer(payload[4 + n :], np.uint8)
+    for part in [*head["layers"], head["saliency"]]:
+        row = codes[part["offset"] : part["offset"] + part["size"]]
+        part["values"] = part["low"] + (part["high"] - part["low"]) / 255 * row
+    return head

@@ -4,7 +4,8 @@
   maximisation for any unit of any layer (and the output classes);
 * ``damage``  - test accuracy as hidden neurons are removed, noise is added
   and the inputs are rotated (CSV and PNG plots);
-* ``samples`` - write photo-like rendered digits to try ``ownnet predict`` on.
+* ``samples`` - write photo-like rendered digits to try ``ownnet predict`` on;
+* ``dream``   - what each layer looks for: a picture changed to amplify that layer.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "           maximisation for any unit of any layer and the output classes\n"
             "  damage   test accuracy as hidden neurons are removed, noise is added and\n"
             "           the inputs are rotated (CSV and PNG plots)\n"
-            "  samples  write photo-like rendered digits to try `ownnet predict` on\n\n"
+            "  samples  write photo-like rendered digits to try `ownnet predict` on\n"
+            "  dream    a picture dreamt by each layer in turn (DeepDream)\n\n"
             "`ownnet backquery` runs a sigmoid network backwards; `ownnet test MODEL\n"
             "--report DIR` draws the confusion matrix and the worst mistakes."
         ),
@@ -112,6 +114,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=nonneg_int, default=0, help="seed (0)")
     s.add_argument("--model", metavar="MODEL", help="read them with this model and score it")
     s.set_defaults(func=run_samples)
+
+    m = what.add_parser(
+        "dream",
+        help="what each layer looks for: a picture changed to amplify one layer at a time",
+        description=(
+            "Dream an image with each layer of the network in turn, as DeepDream does:\n"
+            "gradient ascent on the pixels (kept in [0, 1]) for 0.5 * sum(a ** 2) of that\n"
+            "layer's output a, so that whatever the layer sees a trace of grows. The image\n"
+            "is first prepared as `ownnet predict` prepares one. Writes dreams.png (the\n"
+            "prepared image and every layer's dream side by side) and one 28x28 PNG per\n"
+            "layer, dream-LAYER.png, into --out."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    m.add_argument("model", metavar="MODEL", help="model file")
+    m.add_argument("image", metavar="IMAGE", help="a picture of a digit (PNG, JPEG, ...)")
+    m.add_argument("--out", default="dreams", metavar="DIR", help="output folder (dreams)")
+    m.add_argument("--layers", help="comma-separated layer names (default: all but the input)")
+    m.add_argument("--steps", type=int, default=40, help="gradient-ascent steps (40)")
+    m.add_argument("--lr", type=float, default=0.015, help="change per pixel per step (0.015)")
+    m.add_argument("--blur", type=float, default=0.7, help="gradient smoothing (0.7; 0 = off)")
+    m.set_defaults(func=run_dream)
 
 
 def _units_list(text: str | None) -> list[int] | None:
@@ -279,4 +303,41 @@ def run_samples(args: argparse.Namespace) -> int:
             if p != label:
                 print(f"{path.name}: read as {p}")
         print(f"{args.model} reads {right}/{len(labels)} ({right / len(labels):.1%}) right")
+    return 0
+
+
+def run_dream(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ownnet.data.images import prepare
+    from ownnet.errors import OwnnetError
+    from ownnet.inspect.activations import Tracer
+    from ownnet.inspect.dream import dream, dream_figure
+    from ownnet.inspect.grids import save_figure, save_grey_png
+    from ownnet.io import load_model
+
+    if args.steps < 0 or not args.lr > 0 or args.blur < 0:
+        raise OwnnetError(
+            f"--steps must be >= 0, --lr > 0 and --blur >= 0, found {args.steps}, {args.lr}, "
+            f"{args.blur}"
+        )
+    model, _ = load_model(args.model)
+    picture = prepare(args.image) / 255.0
+    tracer = Tracer(model)
+    names = [info.name for info in tracer.layers[1:]]
+    layers = [x.strip() for x in args.layers.split(",") if x.strip()] if args.layers else names
+    unknown = [x for x in layers if x not in names]
+    if unknown:
+        raise OwnnetError(f"--layers: this model has layers {names}, found {unknown}")
+    digit = int(np.asarray(model.outputs(np.rint(picture * 255).astype(np.uint8)[None])).argmax())
+    print(f"{args.image}: read as {digit}; layers {', '.join(names)}")
+    dreams = dream(tracer, picture, layers, steps=args.steps, lr=args.lr, blur=args.blur)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for d in dreams:
+        path = save_grey_png(np.rint(d.image * 255), out / f"dream-{d.layer}.png", zoom=8)
+        print(f"{d.layer}: 0.5*sum(a^2) {d.start:.3g} -> {d.end:.3g}; wrote {path}")
+    title = f"{Path(args.model).name}: {Path(args.image).name} dreamt by each layer"
+    path = save_figure(dream_figure(picture, dreams, title=title), out / "dreams.png")
+    print(f"wrote {path}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 
@@ -12,11 +13,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a web page: draw a digit and see the answer; watch a network learn",
         description=(
             "Serve a web page on which you draw a digit with the mouse or a finger and see\n"
-            "the network's answer change as you draw, the 28x28 image it receives and its\n"
-            "back-query pictures; a second page (/watch) trains a small network and shows\n"
-            "its curves and pictures live. JSON API: /api/predict, /api/model,\n"
-            "/api/backquery.png; API docs at /docs. Needs the extra: pip install 'ownnet[web]'.\n\n"
-            "Listens on 127.0.0.1 (this machine only) unless --host says otherwise."
+            "the network's answer change as you draw, the 28x28 image it receives and what\n"
+            "happens inside: every layer's output, which pixels pushed the answer, what it\n"
+            "thinks each digit looks like, each layer's dream; tell it the right answer and\n"
+            "it learns it. A second page (/watch) trains one or two small networks and shows\n"
+            "their curves and pictures live, in slow motion if you like. JSON API: /api/...;\n"
+            "API docs at /docs. Needs the extra: pip install 'ownnet[web]'.\n\n"
+            "Listens on 127.0.0.1 (this machine only) unless --host says otherwise. The\n"
+            "page's model menu lists the .npz files of the model folder (--save-dir, else\n"
+            "the folder of MODEL); the save buttons write new files there."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -38,11 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--save-dir",
         metavar="DIR",
-        help="where the watch page's save button writes models (default: the folder of "
-        "MODEL, else the current folder)",
+        help="the model folder: the page's model menu lists its .npz files and the save "
+        "buttons write there (default: the folder of MODEL, else the current folder)",
     )
     p.add_argument("--access-log", action="store_true", help="print one line per request")
     p.set_defaults(func=run)
+
+
+def default_model_path(args: argparse.Namespace) -> str | None:
+    """The model file to serve: MODEL if given, else none (train one on the watch page)."""
+    return args.model
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         import fastapi  # noqa: F401
-        import multipart  # noqa: F401
         import uvicorn  # noqa: F401
+
+        if importlib.util.find_spec("python_multipart") is None:
+            import multipart  # noqa: F401  (older python-multipart)
     except ImportError as exc:
         raise OwnnetError(
             f"ownnet serve needs the web extra ({exc.name} is missing): pip install 'ownnet[web]'"
@@ -62,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise OwnnetError(f"--port must be 0..65535, found {args.port}")
     loopback = is_loopback(args.host)
+    model_path = default_model_path(args)
     app = create_app(
-        args.model,
+        model_path,
         data_dir=args.data,
         dataset=args.name,
         save_dir=args.save_dir,
@@ -71,11 +84,11 @@ def run(args: argparse.Namespace) -> int:
     )
     sock = bind(args.host, args.port)
     url = url_of(sock)
-    if args.model:
+    if model_path is not None:
         card = app.state.web.served.card()
         acc = card["test_accuracy"]
         acc_text = f", test accuracy {acc:.4f}" if isinstance(acc, float) else ""
-        print(f"model: {args.model} ({card['kind']}, {card['description']}{acc_text})")
+        print(f"model: {model_path} ({card['kind']}, {card['description']}{acc_text})")
     else:
         print("no model loaded: train one on the watch page and save it")
     print(f"draw a digit:   {url}/")

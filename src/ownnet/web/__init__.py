@@ -1,5 +1,7 @@
-"""The web page of ``ownnet serve``: draw a digit, watch a network learn (extra ``web``).
+"""The web pages of ``ownnet serve`` (extra ``web``): draw a digit and see inside the network,
+teach it, watch networks learn.
 
-:func:`ownnet.web.app.create_app` makes the FastAPI app;
-:class:`ownnet.web.server.BackgroundServer` runs it with uvicorn in a thread.
+:func:`ownnet.web.app.create_app` makes the FastAPI app (one router per page or API area,
+:mod:`ownnet.web.routes`); :class:`ownnet.web.server.BackgroundServer` runs it with uvicorn
+in a thread. The pages are plain files in ``static/`` that load nothing from elsewhere.
 """

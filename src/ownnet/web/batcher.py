@@ -1,11 +1,12 @@
-"""Answer predict requests in worker threads, several requests per network call.
+"""Answer requests in worker threads, several requests per network call.
 
 Each request's body is decoded (JSON pixels parsed, an image prepared), the
-images of all requests waiting at that moment go through the network as one
-batch ``(n, 28, 28)``, and each answer is encoded to JSON, all in a worker
-thread; the event loop only hands the body over and gets the bytes back, once
-per batch. Under load this costs one thread hand-over per batch instead of one
-per request, which is where most of the time of a small request went.
+decoded requests waiting at that moment go through the network as one batch
+(the predictions of ``(n, 28, 28)`` images, or the inside view of them), and
+each answer is encoded to JSON, all in a worker thread; the event loop only
+hands the body over and gets the bytes back, once per batch. Under load this
+costs one thread hand-over per batch instead of one per request, which is where
+most of the time of a small request went.
 """
 
 from __future__ import annotations
@@ -16,36 +17,35 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 #: Requests answered together at most.
 MAX_BATCH = 64
 
-Decode = Callable[[str, bytes], np.ndarray]
-Encode = Callable[[Any, str, np.ndarray, np.ndarray], bytes]
+Decode = Callable[[str, Any], Any]
+Answer = Callable[[Any, list[tuple[str, Any]]], list[bytes]]
 
 
 class Batcher:
     """Worker threads that answer ``(model, kind, payload)`` requests in batches.
 
     Args:
-        decode: ``decode(kind, payload) -> uint8 (28, 28)``; may raise (the request
-            gets the exception).
-        encode: ``encode(model, kind, image, outputs) -> bytes``.
+        decode: ``decode(kind, payload) -> request``; may raise (the request gets the
+            exception).
+        answer: ``answer(model, [(kind, request), ...]) -> [bytes, ...]``, one network
+            call for all; if it raises, every request of the batch gets the exception.
         threads: worker threads (image preparation is the slow part; two let two
             cores prepare images).
     """
 
-    def __init__(self, decode: Decode, encode: Encode, threads: int = 2) -> None:
+    def __init__(self, decode: Decode, answer: Answer, threads: int = 2) -> None:
         self._decode = decode
-        self._encode = encode
+        self._answer_all = answer
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._n_threads = int(threads)
         self._threads: list[threading.Thread] = []
         self._started = False
         self._lock = threading.Lock()
 
-    async def answer(self, model: Any, kind: str, payload: bytes) -> bytes:
+    async def answer(self, model: Any, kind: str, payload: Any) -> bytes:
         """The encoded answer for one request (raises what decoding raised)."""
         if not self._started:
             self._start()
@@ -93,7 +93,7 @@ class Batcher:
 
     def _answer(self, batch: list[Any]) -> None:
         settled: dict[asyncio.AbstractEventLoop, list[tuple[Any, bool, Any]]] = {}
-        ready: list[tuple[Any, Any, str, np.ndarray]] = []
+        ready: list[tuple[Any, Any, Any, str, Any]] = []
         for loop, future, model, kind, payload in batch:
             try:
                 ready.append((loop, future, model, kind, self._decode(kind, payload)))
@@ -106,11 +106,8 @@ class Batcher:
         for entries in by_model.values():
             model = entries[0][2]
             try:
-                outputs = model.outputs(np.stack([e[4] for e in entries]))
-                results = [
-                    (e[1], True, self._encode(model, e[3], e[4], outputs[i]))
-                    for i, e in enumerate(entries)
-                ]
+                answers = self._answer_all(model, [(e[3], e[4]) for e in entries])
+                results = [(e[1], True, a) for e, a in zip(entries, answers, strict=True)]
             except Exception as exc:
                 results = [(e[1], False, exc) for e in entries]
             for e, result in zip(entries, results, strict=True):

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-#: Events kept for readers that join late.
+#: Events kept for readers that join late (the first, ``start``, is always kept).
 MAX_EVENTS = 2000
 #: Seconds between keep-alive comments on an idle stream.
 KEEP_ALIVE = 15.0
@@ -40,6 +40,7 @@ class EventLog:
 
     def __init__(self, maxlen: int = MAX_EVENTS) -> None:
         self._events: deque[Event] = deque(maxlen=maxlen)
+        self._first: Event | None = None
         self._next = 1
         self._closed = False
         self._lock = threading.Lock()
@@ -54,6 +55,8 @@ class EventLog:
             event = Event(self._next, type, text)
             self._next += 1
             self._events.append(event)
+            if self._first is None:
+                self._first = event
         self._wake()
         return event
 
@@ -66,7 +69,11 @@ class EventLog:
     def since(self, after: int) -> tuple[list[Event], bool]:
         """Events with ``id > after`` still kept, and whether the log is closed."""
         with self._lock:
-            return [e for e in self._events if e.id > after], self._closed
+            events = [e for e in self._events if e.id > after]
+            first = self._first
+            if first is not None and first.id > after and (not events or events[0] is not first):
+                events.insert(0, first)
+            return events, self._closed
 
     def count(self) -> int:
         """Events published so far."""

@@ -34,7 +34,10 @@ SIDE = 28
 
 
 class InputError(Exception):
-    """Bad client input: ``status`` is the HTTP status code, ``str(self)`` the message."""
+    """Bad client input: ``status`` is the HTTP status code, ``str(self)`` the message.
+
+    (Not an :class:`ownnet.errors.OwnnetError`: it never reaches the command line.)
+    """
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -48,15 +51,23 @@ def image_from_bytes(data: bytes, name: str = "upload") -> np.ndarray:
         InputError: 422 when the bytes are not an image, the image is too large,
             damaged, or has no ink.
     """
+    return prepared_from_bytes(data, name).image
+
+
+def prepared_from_bytes(data: bytes, name: str = "upload") -> Any:
+    """Like :func:`image_from_bytes`, returning :func:`ownnet.data.images.prepare_steps`'s
+    :class:`~ownnet.data.images.Prepared` (the 28x28 image and where the ink was)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    from ownnet.data.images import NoInkError, prepare
+    from ownnet.data.images import prepare_steps
     from ownnet.errors import DataError
 
     if not data:
         raise InputError(422, f"{name}: empty upload, expected an image file (PNG, JPEG, ...)")
     try:
         im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # a header declaring a huge picture
+        raise InputError(422, f"{name}: image too large: {exc}") from None
     except UnidentifiedImageError:
         raise InputError(
             422,
@@ -80,10 +91,8 @@ def image_from_bytes(data: bytes, name: str = "upload") -> np.ndarray:
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             raise InputError(422, f"{name}: damaged image file: {exc}") from None
         try:
-            return prepare(im, name=name)
-        except NoInkError as exc:
-            raise InputError(422, str(exc)) from None
-        except DataError as exc:
+            return prepare_steps(im, name=name)
+        except DataError as exc:  # no ink, an image mode or shape that cannot be read
             raise InputError(422, str(exc)) from None
 
 
@@ -99,17 +108,27 @@ def pixels_from_json(body: bytes) -> np.ndarray:
         InputError: 400 for JSON that does not parse, 422 for the wrong shape,
             NaN or infinite values, values outside the range, or non-numbers.
     """
-    doc = _loads(body)
+    return pixels_from_doc(parse_json(body))[0]
+
+
+def pixels_from_doc(doc: Any, extra: tuple[str, ...] = ()) -> tuple[np.ndarray, dict[str, Any]]:
+    """A parsed JSON document (see :func:`pixels_from_json`) → uint8 ``(28, 28)`` and the
+    values of the ``extra`` fields it may also hold (absent ones are left out)."""
     scale: Any = None
+    extras: dict[str, Any] = {}
     if isinstance(doc, dict):
-        unknown = sorted(set(doc) - {"pixels", "scale"})
+        known = {"pixels", "scale", *extra}
+        unknown = sorted(set(doc) - known)
         if unknown:
-            raise InputError(
-                422, f"unknown field(s) {unknown}: expected 'pixels' and optionally 'scale'"
-            )
+            raise InputError(422, f"unknown field(s) {unknown}: expected {sorted(known)}")
         if "pixels" not in doc:
             raise InputError(422, "missing field 'pixels': expected 784 numbers or 28 rows of 28")
         pixels, scale = doc["pixels"], doc.get("scale")
+        extras = {k: doc[k] for k in extra if k in doc}
+    elif extra:
+        raise InputError(
+            422, f"expected an object with 'pixels' (and {list(extra)}), found {_kind(doc)}"
+        )
     else:
         pixels = doc
     if scale is not None and (isinstance(scale, bool) or scale not in (1, 255)):
@@ -135,18 +154,28 @@ def pixels_from_json(body: bytes) -> np.ndarray:
             422,
             f"pixel values must be in 0..{scale}, found {lo:g}..{hi:g}",
         )
-    return np.rint(values * (255.0 / scale)).astype(np.uint8).reshape(SIDE, SIDE)
+    image = np.rint(values * (255.0 / scale)).astype(np.uint8).reshape(SIDE, SIDE)
+    return image, extras
 
 
-def _loads(body: bytes) -> Any:
-    """Parse JSON (with orjson when installed); NaN and Infinity literals are read as such."""
+def parse_json(body: bytes) -> Any:
+    """Parse a JSON request body (with orjson when installed); NaN and Infinity literals
+    are read as such (and refused later, with a message that says where).
+
+    Raises:
+        InputError: 400 for a body that is not JSON or is nested too deeply.
+    """
     if orjson is not None:
         try:
             return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass  # the standard parser reads NaN/Infinity, and its messages say where
+        except orjson.JSONDecodeError as exc:
+            if "depth" in str(exc):
+                raise InputError(400, f"request body is nested too deeply: {exc}") from None
+            # else the standard parser reads NaN/Infinity, and its messages say where
     try:
         return json.loads(body)
+    except RecursionError:
+        raise InputError(400, "request body is nested too deeply to be read") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(400, f"request body is not valid JSON: {exc}") from None
 
@@ -160,6 +189,10 @@ def _fast_numbers(pixels: Any) -> np.ndarray | None:
     except (ValueError, TypeError, OverflowError):
         return None
     if arr.dtype.kind not in "iuf" or arr.shape not in ((SIDE * SIDE,), (SIDE, SIDE)):
+        return None
+    # NumPy reads JSON true/false among numbers as 1/0: those are not pixels
+    rows = pixels if arr.ndim == 2 else [pixels]
+    if any(bool in set(map(type, row)) for row in rows):
         return None
     return arr.reshape(-1).astype(np.float64, copy=False)
 

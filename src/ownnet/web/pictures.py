@@ -97,7 +97,12 @@ def layer_sizes(model: Any) -> list[int] | None:
 
 
 def describe(model: Any, config: dict[str, Any]) -> str:
-    """One line: ``"784-200-10, sigmoid"``."""
+    """One line: ``"784-200-10, sigmoid"``, or for a CNN ``"1x28x28, conv 32 3x3, pool 2,
+    conv 64 3x3, pool 2, 128, 10; relu, softmax"``."""
+    from ownnet.inspect.feature_maps import conv_layers
+
+    if conv_layers(model):
+        return _describe_cnn(model)
     sizes = layer_sizes(model)
     shape = "-".join(str(s) for s in sizes) if sizes else "?"
     activation = config.get("activation")
@@ -111,6 +116,24 @@ def describe(model: Any, config: dict[str, Any]) -> str:
     return f"{shape}, {activation}" if activation else shape
 
 
+def _describe_cnn(model: Any) -> str:
+    parts = ["x".join(str(n) for n in model.input_shape)]
+    acts: list[str] = []
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name == "Conv2D":
+            kh, kw = layer.kernel_size
+            parts.append(f"conv {layer.filters} {kh}x{kw}")
+        elif name == "MaxPool2D":
+            parts.append(f"pool {layer.pool_size}")
+        elif name == "Dense":
+            parts.append(str(layer.units))
+        act = _layer_activation(layer)
+        if act and act != "linear" and act not in acts:
+            acts.append(act)
+    return ", ".join(parts) + (f"; {', '.join(acts)}" if acts else "")
+
+
 def _layer_activation(layer: Any) -> str | None:
     try:
         config = layer.config()
@@ -120,3 +143,31 @@ def _layer_activation(layer: Any) -> str | None:
     if isinstance(act, dict):
         act = act.get("name")
     return str(act) if act else None
+
+
+def report_pictures(model: Any, backquery: bool) -> dict[str, Any]:
+    """The pictures of a watch-page report: the back query of each digit, drawn with its
+    background at 0 and labelled with what the network reads in it (if ``backquery``), else
+    the first layer's weights of the first hidden units; each 784 bytes in base64."""
+    import base64
+
+    images = None
+    if backquery:
+        from ownnet.inspect.backquery import backquery_digits
+
+        result = backquery_digits(model)
+        images = result.images
+        title = "back query: the input each output asks for (and what the network reads in it)"
+        labels = [f"{d} \u2192 {p}" for d, p in zip(result.labels, result.predicted, strict=True)]
+    else:
+        images = first_layer_images(model)
+        title = "first layer: the input weights of hidden units (light +, dark -)"
+        labels = [f"unit {i}" for i in range(len(images))] if images is not None else []
+        if images is None:
+            return {"title": "no pictures for this model", "labels": [], "images": []}
+    return {
+        "title": title,
+        "labels": labels,
+        "size": 28,
+        "images": [base64.b64encode(np.ascontiguousarray(im).tobytes()).decode() for im in images],
+    }

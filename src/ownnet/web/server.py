@@ -2,6 +2,12 @@
 
 Both bind the listening socket first, so the port is known (port 0 picks a
 free one) and an address in use is reported before the server starts.
+
+A client gets :data:`REQUEST_TIMEOUT` seconds from its first byte (or from
+connecting) to send a whole request, headers and body; a stalled or very slow
+client is then disconnected (:func:`deadline_protocol`), so it cannot hold a
+connection and its buffers for ever. Idle keep-alive connections close after
+uvicorn's own 5 seconds.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ import time
 from typing import Any
 
 from ownnet.errors import OwnnetError
+
+#: Seconds a client has to send one whole request (headers and body).
+REQUEST_TIMEOUT = 20.0
 
 #: Host names that mean this machine only.
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -55,12 +64,61 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def uvicorn_server(app: Any, *, log_level: str = "warning", access_log: bool = False) -> Any:
-    """A :class:`uvicorn.Server` for ``app`` (quiet by default)."""
+def deadline_protocol(seconds: float) -> type:
+    """uvicorn's HTTP protocol, closing a connection whose request is not all in within
+    ``seconds`` of its first byte (or of the connection, before any byte)."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class Deadline(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        _deadline: Any = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None:  # the first bytes of a request
+                self._arm()
+            super().data_received(data)
+            cycle = self.cycle
+            if cycle is not None and not cycle.response_complete and not cycle.more_body:
+                self._disarm()  # the whole request is in: the app may take its time
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(seconds, self._expire)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expire(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return Deadline
+
+
+def uvicorn_server(
+    app: Any,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+    request_timeout: float = REQUEST_TIMEOUT,
+) -> Any:
+    """A :class:`uvicorn.Server` for ``app`` (quiet by default) that disconnects clients
+    that take longer than ``request_timeout`` seconds to send a request."""
     import uvicorn
 
     config = uvicorn.Config(
         app,
+        http=deadline_protocol(request_timeout),
         log_level=log_level,
         access_log=access_log,
         lifespan="on",
@@ -76,12 +134,20 @@ class BackgroundServer:
         app: an ASGI app.
         host: where to listen (loopback by default).
         port: 0 picks a free port.
+        request_timeout: seconds a client has to send one request.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.request_timeout = request_timeout
         self.url = ""
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -89,7 +155,7 @@ class BackgroundServer:
     def __enter__(self) -> BackgroundServer:
         sock = bind(self.host, self.port)
         self.url = url_of(sock)
-        self._server = uvicorn_server(self.app)
+        self._server = uvicorn_server(self.app, request_timeout=self.request_timeout)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="ownnet-serve", daemon=True
         )

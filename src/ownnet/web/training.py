@@ -1,15 +1,23 @@
-"""Watch it learn: a small training run in a background thread that reports as it goes.
+"""Watch it learn: small training runs in background threads that report as they go.
 
 A run trains one of the :data:`PRESETS` on the first ``samples`` training
-images. Every ``every`` batches it measures loss and accuracy on held-out test
-images (the first :data:`PROBE` of the test set) and takes the current pictures
-(the back-query for the classic network, the first layer's weights for the
-MLP), and publishes them as a ``progress`` event to its :class:`EventLog`; the
-server streams that log to the browser. A run ends ``done``, ``stopped`` (the
-stop button) or ``error``; the model it trained can then be saved.
+images (through a driver, :mod:`ownnet.web.drivers`). Every ``every`` steps
+(a step is one sample for the book's network, one batch for the MLP), and at
+the end of each epoch, it measures loss and accuracy on held-out test images
+(the first :data:`PROBE` of the test set), takes the current pictures (the
+back-query for the classic network, the first layer's weights for the MLP)
+and publishes them as a ``progress`` event to its :class:`EventLog`, which the
+server streams to the browser.
 
+``speed`` (samples per second, changeable while the run goes) slows a run
+down so that there is something to watch: at a few samples per second the
+book's network learns one sample at a time through its own ``train()``, and
+each report shows the sample and what the network answered before learning it.
+
+A run ends ``done``, ``stopped`` (the stop button) or ``error``; the model it
+trained can then be saved. :class:`ownnet.web.trainer.Trainer` keeps the runs.
 Only the event log and a few status fields are shared with the server's event
-loop; the model and data are touched by the training thread alone until it ends.
+loop; the model and data are touched by the run's thread alone until it ends.
 """
 
 from __future__ import annotations
@@ -24,27 +32,31 @@ from typing import Any
 
 import numpy as np
 
-from ownnet.config import from_config
-from ownnet.config import train as train_model
-from ownnet.training import Callback, Run
 from ownnet.web import pictures
+from ownnet.web.drivers import make_driver, probe_loss_accuracy
 from ownnet.web.events import EventLog
 
 #: Held-out test images on which each progress report measures loss and accuracy.
 PROBE = 1000
-#: At most this many progress events per run (``every`` is raised to keep under it).
+#: At full speed ``every`` is raised to keep a run under this many progress reports.
 MAX_PROGRESS_EVENTS = 400
+#: At a set speed, a run trains in this many pieces a second (then waits).
+PIECES_PER_SECOND = 10
+#: At or below this speed (samples per second) each report shows the sample just learnt.
+SLOW_MOTION = 20.0
 
-#: The presets of the watch page, with their default settings.
+#: The presets of the watch page: their defaults, and the speed the page suggests.
 PRESETS: dict[str, dict[str, Any]] = {
     "classic": {
-        "title": "the book's network: 784-hidden-10, sigmoid, one sample at a time",
+        "title": "the book's network: 784-hidden-10, sigmoid, learns from one sample at a time",
         "hidden": 100,
         "lr": 0.1,
         "samples": 10000,
         "epochs": 1,
-        "every": 10,
-        "batch": 64,  # the classic network reports every block of 64 samples
+        "every": 50,
+        "batch": 1,
+        "unit": "sample",
+        "suggested_speed": 500,
     },
     "mlp": {
         "title": "small MLP: 784-hidden-10, relu, softmax, cross-entropy, Adam, batches of 32",
@@ -52,23 +64,27 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lr": 0.001,
         "samples": 10000,
         "epochs": 2,
-        "every": 20,
+        "every": 5,
         "batch": 32,
+        "unit": "batch",
+        "suggested_speed": 2000,
     },
 }
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """What a run trains. ``every`` is in batches (64 samples for the classic network)."""
+    """What a run trains. ``every`` is in steps; ``speed`` in samples per second (None:
+    as fast as it goes)."""
 
     preset: str = "classic"
     hidden: int = 100
     lr: float = 0.1
     samples: int = 10000
     epochs: int = 1
-    every: int = 10
+    every: int = 50
     seed: int = 0
+    speed: float | None = None
 
     @classmethod
     def from_preset(cls, preset: str, **overrides: Any) -> RunSettings:
@@ -78,10 +94,6 @@ class RunSettings:
         base = {k: v for k, v in PRESETS[preset].items() if k in cls.__dataclass_fields__}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(preset=preset, **base)
-
-    @property
-    def batch(self) -> int:
-        return int(PRESETS[self.preset]["batch"])
 
 
 class Stopped(Exception):
@@ -95,10 +107,18 @@ class TrainingRun:
         run_id: counts runs of this server from 1.
         settings: what to train.
         load_data: returns MNIST ``Splits(train, test)`` (called in the thread).
+        beside: the run this one is compared with, if any.
     """
 
-    def __init__(self, run_id: int, settings: RunSettings, load_data: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        settings: RunSettings,
+        load_data: Callable[[], Any],
+        beside: int | None = None,
+    ) -> None:
         self.id = run_id
+        self.beside = beside
         self.settings = settings
         self.events = EventLog()
         self.status = "starting"
@@ -108,8 +128,13 @@ class TrainingRun:
         self.saved: str | None = None
         self.started = time.time()
         self.ended: float | None = None
+        self.speed = settings.speed
+        self._pace_from = (time.perf_counter(), 0)
         self._load_data = load_data
         self._stop = threading.Event()
+        self._driver: Any = None
+        self._seen = self._step = self._since = self._reported = 0
+        self._epoch = 1
         self._thread = threading.Thread(
             target=self._run, name=f"ownnet-train-{run_id}", daemon=True
         )
@@ -123,12 +148,17 @@ class TrainingRun:
         return self.status in ("starting", "running", "stopping")
 
     def stop(self) -> bool:
-        """Ask the run to stop after the current batch; False if it had already ended."""
+        """Ask the run to stop after the current piece; False if it had already ended."""
         if not self.running:
             return False
         self._stop.set()
         self.status = "stopping"
         return True
+
+    def set_speed(self, speed: float | None) -> None:
+        """Train at ``speed`` samples per second from now on (None: as fast as it goes)."""
+        self._pace_from = (time.perf_counter(), self._seen)
+        self.speed = speed
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True once it has ended."""
@@ -140,39 +170,42 @@ class TrainingRun:
         return {
             "run": self.id,
             "status": self.status,
-            "settings": asdict(self.settings),
+            "settings": {**asdict(self.settings), "speed": self.speed},
             "events": self.events.count(),
             "error": self.error,
             "test_accuracy": self.info.get("test_accuracy"),
             "saved": self.saved,
             "can_save": self.model is not None and not self.running,
             "seconds": round((self.ended or time.time()) - self.started, 3),
+            "started": self.started,
+            "beside": self.beside,
         }
 
     # -- the thread ---------------------------------------------------------------------------
     def _run(self) -> None:
         status = "error"
+        splits = None
         try:
             splits = self._load_data()
             train = splits.train.subset(min(self.settings.samples, len(splits.train)))
-            probe = splits.test.subset(min(PROBE, len(splits.test)))
+            self._probe = splits.test.subset(min(PROBE, len(splits.test)))
             if self._stop.is_set():
                 raise Stopped
             self.status = "running"
-            model = _fit(self, train, probe)
+            s = self.settings
+            self._driver = make_driver(s.preset, s.hidden, s.lr, s.seed)
+            self._train(train)
             status = "done"
         except Stopped:
             status = "stopped"
-            model = getattr(self, "_model", None)
-            if model is not None and self._reported != self._step:
+            if self._driver is not None and self._reported != self._step:
                 self._report()  # where it stopped
         except Exception as exc:  # reported to the browser; the server goes on
             self.error = f"{type(exc).__name__}: {exc}"
-            model = None
-        if model is not None:
+        if status != "error" and self._driver is not None:
             try:
-                self.info = self._finish(model, splits, status)
-                self.model = model
+                self.info = self._finish(self._driver, splits, status)
+                self.model = self._driver.model
             except Exception as exc:
                 self.error, status, self.model = f"{type(exc).__name__}: {exc}", "error", None
         self.ended = time.time()
@@ -183,56 +216,112 @@ class TrainingRun:
         self.events.publish("end", end)
         self.events.close()
 
-    def _finish(self, model: Any, splits: Any, status: str) -> dict[str, Any]:
+    def _train(self, train: Any) -> None:
+        """Every epoch in a new order, in pieces: up to the next report, or one piece's
+        worth at the set speed; waits between pieces to keep to the speed."""
+        d, s = self._driver, self.settings
+        n = len(train)
+        steps = math.ceil(n / d.batch) * s.epochs
+        every = s.every
+        if s.speed is None:  # full speed: a bounded number of reports
+            every = max(every, math.ceil(steps / MAX_PROGRESS_EVENTS))
+        self._begin(n, every, steps)
+        for epoch in range(1, s.epochs + 1):
+            self._epoch = epoch
+            order = d.rng.permutation(n)
+            pos = 0
+            while pos < n:
+                if self._stop.is_set():
+                    raise Stopped
+                k = min((every - self._since) * d.batch, n - pos, self._piece(d.batch))
+                part = train.subset(order[pos : pos + k])
+                shown = self._sample(part) if k == 1 and self._slow() else None
+                loss = d.train(part)
+                pos += k
+                self._seen += k
+                self._step += math.ceil(k / d.batch)
+                self._since += math.ceil(k / d.batch)
+                self._pace()
+                if self._since >= every or pos >= n:
+                    self._report(loss, shown)
+
+    def _slow(self) -> bool:
+        speed = self.speed
+        return speed is not None and speed <= SLOW_MOTION
+
+    def _piece(self, batch: int) -> int:
+        """Samples to train before the next wait (a whole number of steps)."""
+        speed = self.speed
+        if speed is None:
+            return 1 << 62
+        return max(batch, int(speed / PIECES_PER_SECOND) // batch * batch)
+
+    def _pace(self) -> None:
+        """Wait until the samples seen so far are due at the set speed (stop ends the wait)."""
+        speed = self.speed
+        if speed is None:
+            return
+        t0, seen0 = self._pace_from
+        delay = t0 + (self._seen - seen0) / speed - time.perf_counter()
+        if delay < -1.0:  # far behind (a busy machine): go on steadily from here
+            self._pace_from = (time.perf_counter(), self._seen)
+        elif delay > 0 and self._stop.wait(delay):
+            raise Stopped
+
+    def _sample(self, part: Any) -> dict[str, Any]:
+        """The one sample about to be learnt, and what the network answers before."""
+        answer = int(np.asarray(self._driver.model.outputs(part.images)).argmax())
+        image = base64.b64encode(np.ascontiguousarray(part.images[0]).tobytes()).decode()
+        return {"image": image, "label": int(part.labels[0]), "answer": answer}
+
+    def _finish(self, driver: Any, splits: Any, status: str) -> dict[str, Any]:
         """Measure the whole test set and make the model file's metadata."""
         s = self.settings
-        info = {
+        return {
             "training": {
                 "preset": s.preset,
                 "hidden": s.hidden,
                 "lr": s.lr,
                 "epochs": s.epochs,
                 "samples": min(s.samples, len(splits.train)),
-                "batch": s.batch if s.preset == "mlp" else 1,
+                "batch": driver.batch,
                 "samples_seen": self._seen,
                 "stopped_early": status == "stopped",
                 "trained_with": "ownnet serve (watch it learn)",
             },
             "seed": s.seed,
             "dataset": {"name": splits.train.name, "checksum": splits.train.checksum()},
-            "test_accuracy": float(model.score(splits.test)),
+            "test_accuracy": float(driver.model.score(splits.test)),
         }
-        return info
 
     # -- reports ------------------------------------------------------------------------------
-    def _begin(self, model: Any, n: int) -> int:
-        """Publish the ``start`` event; returns the report interval in batches."""
-        self._model, self._seen, self._step, self._epoch = model, 0, 0, 1
+    def _begin(self, n: int, every: int, steps: int) -> None:
+        """Publish the ``start`` event and the report before any training."""
+        model = self._driver.model
         self._backquery = pictures.has_backquery(model)  # the kind of pictures, for every report
         self._t0 = time.perf_counter()
+        self._pace_from = (self._t0, 0)
         s = self.settings
-        batches = math.ceil(n / s.batch) * s.epochs
-        every = max(s.every, math.ceil(batches / MAX_PROGRESS_EVENTS))
         self.events.publish(
             "start",
             {
                 "run": self.id,
                 "settings": asdict(s),
                 "title": PRESETS[s.preset]["title"],
-                "batch": s.batch,
+                "unit": self._driver.unit,
+                "batch": self._driver.batch,
                 "every": every,
-                "batches": batches,
+                "steps": steps,
                 "samples": n * s.epochs,
                 "probe": PROBE,
                 "description": pictures.describe(model, model.state()[1]),
             },
         )
         self._report()
-        return every
 
-    def _report(self, train_loss: float | None = None) -> None:
-        loss, accuracy = _loss_accuracy(self._model, self._probe)
-        self._reported = self._step
+    def _report(self, train_loss: float | None = None, sample: dict | None = None) -> None:
+        loss, accuracy = probe_loss_accuracy(self._driver.model, self._probe)
+        self._reported, self._since = self._step, 0
         data = {
             "step": self._step,
             "samples": self._seen,
@@ -240,130 +329,11 @@ class TrainingRun:
             "loss": loss,
             "accuracy": accuracy,
             "seconds": round(time.perf_counter() - self._t0, 3),
-            "pictures": _pictures(self._model, self._backquery),
+            "speed": self.speed,
+            "pictures": pictures.report_pictures(self._driver.model, self._backquery),
         }
         if train_loss is not None:
             data["train_loss"] = float(train_loss)
+        if sample is not None:
+            data["sample"] = sample
         self.events.publish("progress", data)
-
-
-class _Reports(Callback):
-    """The run's live reports, as a callback of ``fit``: counts batches (blocks of 64 samples
-    for the book's network), stops when asked, and reports every ``every`` batches."""
-
-    def __init__(self, run: TrainingRun, every: int) -> None:
-        self.run, self.every, self._last = run, every, 0
-        self.train_loss: float | None = None
-
-    def on_epoch_begin(self, r: Run) -> None:
-        self.run._epoch, self._last = r.epoch + 1, 0
-
-    def on_batch_end(self, r: Run) -> None:
-        run = self.run
-        run._step += 1
-        run._seen += r.seen - self._last
-        self._last = r.seen
-        self.train_loss = r.logs["loss"]
-        if run._stop.is_set():
-            raise Stopped
-        if run._step % self.every == 0:
-            run._report(train_loss=self.train_loss)
-
-
-def preset_config(settings: RunSettings) -> dict[str, Any]:
-    """The :mod:`ownnet.config` settings of a watch-page run."""
-    s = settings
-    common = {"lr": s.lr, "epochs": s.epochs, "seed": s.seed, "shuffle": True}
-    if s.preset == "classic":
-        return {"model": "classic", "hidden": s.hidden, **common}
-    return {
-        "model": "mlp",
-        "layers": [s.hidden],
-        "dropout": 0.0,
-        "optimizer": "adam",
-        "batch_size": s.batch,
-        **common,
-    }
-
-
-def _fit(run: TrainingRun, train: Any, probe: Any) -> Any:
-    """Build the preset's model and train it with :func:`ownnet.config.train`, reporting
-    through :class:`_Reports`."""
-    config = preset_config(run.settings)
-    model = from_config(config)
-    run._probe = probe
-    reports = _Reports(run, run._begin(model, len(train)))
-    train_model(config, train, model=model, callbacks=[reports])
-    if run._reported != run._step:
-        run._report(train_loss=reports.train_loss)
-    return model
-
-
-def _loss_accuracy(model: Any, probe: Any) -> tuple[float, float]:
-    """The model's own loss (the book's quadratic cost, the MLP's cross-entropy) and its
-    accuracy on ``probe``."""
-    loss, accuracy = model.evaluate(probe)
-    return float(loss), float(accuracy)
-
-
-def _pictures(model: Any, backquery: bool) -> dict[str, Any]:
-    """The current back-query (if ``backquery``, else first-layer) pictures, each 784 bytes
-    in base64."""
-    images = pictures.backquery_images(model) if backquery else None
-    if images is not None:
-        title, labels = "back-query: the input each output asks for", [str(d) for d in range(10)]
-    else:
-        images = pictures.first_layer_images(model)
-        title = "first layer: the input weights of hidden units (light +, dark -)"
-        labels = [f"unit {i}" for i in range(len(images))] if images is not None else []
-    if images is None:
-        return {"title": "no pictures for this model", "labels": [], "images": []}
-    return {
-        "title": title,
-        "labels": labels,
-        "size": 28,
-        "images": [base64.b64encode(np.ascontiguousarray(im).tobytes()).decode() for im in images],
-    }
-
-
-class Trainer:
-    """At most one training run at a time.
-
-    Args:
-        load_data: returns MNIST splits; called in the run's thread.
-    """
-
-    def __init__(self, load_data: Callable[[], Any]) -> None:
-        self._load_data = load_data
-        self._lock = threading.Lock()
-        self._runs = 0
-        self.current: TrainingRun | None = None
-
-    def start(self, settings: RunSettings) -> TrainingRun:
-        """Start a run; raises :class:`Busy` when one is running."""
-        with self._lock:
-            if self.current is not None and self.current.running:
-                raise Busy(self.current)
-            self._runs += 1
-            run = TrainingRun(self._runs, settings, self._load_data)
-            self.current = run
-        run.start()
-        return run
-
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop a running run and wait for its thread."""
-        run = self.current
-        if run is not None and run.running:
-            run.stop()
-            run.join(timeout)
-
-
-class Busy(Exception):
-    """A run is already going on."""
-
-    def __init__(self, run: TrainingRun) -> None:
-        super().__init__(
-            f"a training run is already going on (run {run.id}, {run.status}, started "
-            f"{time.time() - run.started:.0f} s ago): stop it first"
-        )
-        self.run = run

@@ -1,199 +1,347 @@
-// The watch page: start a training run and draw its progress events as they come.
+// The watch page: start one or two training runs, follow their progress events, slow them
+// down, replay them, save their models.
 "use strict";
 
 (() => {
-  const form = document.getElementById("settings");
-  const startBtn = document.getElementById("start");
-  const stopBtn = document.getElementById("stop");
-  const saveBtn = document.getElementById("save");
-  const statusEl = document.getElementById("run-status");
-  const presetTitle = document.getElementById("preset-title");
-  const picturesEl = document.getElementById("pictures");
-  const picturesTitle = document.getElementById("pictures-title");
-  const lossChart = document.getElementById("loss-chart");
-  const accChart = document.getElementById("acc-chart");
+  const $ = (id) => document.getElementById(id);
+  const form = $("settings");
+  const fieldsets = { A: form.querySelector("[data-run=A]"), B: form.querySelector("[data-run=B]") };
+  const COLORS = { A: "#2471a3", B: "#d35400" };
+  const DASH = { A: [], B: [7, 4] };
+  // the speed slider's stops, samples per second (null: as fast as it goes)
+  const SPEEDS = [2, 5, 10, 50, 200, 500, 2000, 10000, 50000, null];
+  const SLOW_MOTION = 20; // at or below: a report for every step
+  const KEEP_PICTURES = 1000; // reports per run whose pictures are kept for replay
 
   let presets = {};
-  let source = null;
-  let points = [];
-  let totalSamples = 0;
+  const runs = { A: null, B: null }; // {id, start, points, source, end, saved}
+  let replayAt = null; // samples seen shown by the replay slider (null: live)
+  let playTimer = null;
 
   function status(text, isError) {
-    statusEl.textContent = text;
-    statusEl.classList.toggle("error", Boolean(isError));
+    $("run-status").textContent = text;
+    $("run-status").classList.toggle("error", Boolean(isError));
   }
 
-  function fillPreset(name) {
-    const p = presets[name];
+  const speed = () => SPEEDS[Number($("speed").value)];
+  function showSpeed() {
+    const s = speed();
+    $("speed-text").textContent = s === null ? "as fast as it goes" : `${s.toLocaleString()} samples per second`;
+  }
+  function setSpeed(value) {
+    const i = SPEEDS.indexOf(value);
+    $("speed").value = String(i >= 0 ? i : SPEEDS.length - 1);
+    showSpeed();
+  }
+
+  // -- settings ------------------------------------------------------------------------------
+  function fill(name) {
+    const fs = fieldsets[name];
+    const p = presets[fs.elements.preset.value];
     if (!p) return;
-    for (const key of ["hidden", "lr", "samples", "epochs", "every"]) form.elements[key].value = p[key];
-    presetTitle.textContent = p.title;
+    for (const key of ["hidden", "lr", "samples", "epochs", "every"]) fs.elements[key].value = p[key];
+    fs.querySelector(".preset-title").textContent = p.title;
+    fs.querySelector(".every-label").textContent = `Report every N ${p.unit}s`;
+  }
+
+  function settingsOf(name) {
+    const fs = fieldsets[name];
+    const body = { preset: fs.elements.preset.value, lr: parseFloat(fs.elements.lr.value), speed: speed() };
+    for (const key of ["hidden", "samples", "epochs", "every"]) body[key] = parseInt(fs.elements[key].value, 10);
+    return body;
   }
 
   function setRunning(running) {
-    startBtn.disabled = running;
-    stopBtn.disabled = !running;
-    for (const el of form.elements) if (el.tagName !== "BUTTON") el.disabled = running;
+    $("start").disabled = running;
+    $("stop").disabled = !running;
+    for (const fs of Object.values(fieldsets)) fs.disabled = running;
+    $("compare").disabled = running;
+    $("play").disabled = running || !(runs.A || runs.B);
+    $("replay").disabled = running || !(runs.A || runs.B);
   }
 
-  // -- charts -------------------------------------------------------------------------------------
-  // series: [{values: [[x, y], ...], color, dash}], y range [lo, hi] (hi null: from the data)
-  function chart(canvas, series, yLabel, lo, hi, asPercent) {
-    const ctx = canvas.getContext("2d");
-    const W = canvas.width, H = canvas.height;
-    const left = 56, right = 12, top = 12, bottom = 36;
-    ctx.clearRect(0, 0, W, H);
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.fillStyle = "#555";
-    ctx.strokeStyle = "#bbb";
-    let maxY = hi;
-    if (maxY === null) {
-      maxY = 0;
-      for (const s of series) for (const [, y] of s.values) maxY = Math.max(maxY, y);
-      maxY = maxY > 0 ? maxY * 1.05 : 1;
-    }
-    const maxX = Math.max(totalSamples, 1);
-    const px = (x) => left + (W - left - right) * x / maxX;
-    const py = (y) => top + (H - top - bottom) * (1 - (y - lo) / (maxY - lo));
-    // grid and y ticks
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (let i = 0; i <= 4; i++) {
-      const y = lo + (maxY - lo) * i / 4;
-      ctx.beginPath();
-      ctx.moveTo(left, py(y));
-      ctx.lineTo(W - right, py(y));
-      ctx.stroke();
-      ctx.fillText(asPercent ? `${(100 * y).toFixed(0)}%` : y.toPrecision(2), left - 6, py(y));
-    }
-    // x ticks
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (let i = 0; i <= 4; i++) {
-      const x = maxX * i / 4;
-      ctx.fillText(x >= 1000 ? `${(x / 1000).toFixed(x % 1000 ? 1 : 0)}k` : String(Math.round(x)), px(x), H - bottom + 6);
-    }
-    ctx.fillText("training samples seen", left + (W - left - right) / 2, H - 16);
-    ctx.save();
-    ctx.translate(14, top + (H - top - bottom) / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.fillText(yLabel, 0, -8);
-    ctx.restore();
-    for (const s of series) {
-      if (!s.values.length) continue;
-      ctx.strokeStyle = s.color;
-      ctx.lineWidth = 2;
-      ctx.setLineDash(s.dash || []);
-      ctx.beginPath();
-      s.values.forEach(([x, y], i) => (i ? ctx.lineTo(px(x), py(y)) : ctx.moveTo(px(x), py(y))));
-      ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.lineWidth = 1;
-      const [x, y] = s.values[s.values.length - 1];
-      ctx.fillStyle = s.color;
-      ctx.beginPath();
-      ctx.arc(px(x), py(y), 3, 0, 2 * Math.PI);
-      ctx.fill();
-    }
+  const anyRunning = () => Object.values(runs).some((r) => r && !r.end);
+
+  // -- drawing ------------------------------------------------------------------------------
+  function visible(run) {
+    return replayAt === null ? run.points : run.points.filter((p) => p.samples <= replayAt);
   }
 
   function redraw() {
-    const loss = points.map((p) => [p.samples, p.loss]);
-    const train = points.filter((p) => p.train_loss !== undefined).map((p) => [p.samples, p.train_loss]);
-    const series = [{ values: loss, color: "#c0392b" }];
-    if (train.length) series.push({ values: train, color: "#7f8c8d", dash: [5, 4] });
-    chart(lossChart, series, "loss", 0, null, false);
-    chart(accChart, [{ values: points.map((p) => [p.samples, p.accuracy]), color: "#2471a3" }],
-      "accuracy", 0, 1, true);
-    document.getElementById("loss-caption").textContent = train.length
-      ? "Loss on held-out test images (red) and on the last training batches (grey dashes)"
-      : "Loss on held-out test images (lower is better)";
+    const loss = [], acc = [];
+    let maxX = 0;
+    for (const [name, run] of Object.entries(runs)) {
+      if (!run || !run.start) continue;
+      maxX = Math.max(maxX, run.start.samples);
+      const pts = visible(run);
+      loss.push({ values: pts.map((p) => [p.samples, p.loss]), color: COLORS[name], dash: DASH[name] });
+      const train = pts.filter((p) => p.train_loss !== undefined);
+      if (train.length) {
+        loss.push({ values: train.map((p) => [p.samples, p.train_loss]), color: "#95a5a6", dash: [2, 3] });
+      }
+      acc.push({ values: pts.map((p) => [p.samples, p.accuracy]), color: COLORS[name], dash: DASH[name] });
+    }
+    if (!maxX) maxX = parseInt(fieldsets.A.elements.samples.value, 10) * parseInt(fieldsets.A.elements.epochs.value, 10) || 1;
+    const xLabel = "training samples seen";
+    ownnetChart.draw($("loss-chart"), { series: loss, xLabel, yLabel: "loss", maxX });
+    ownnetChart.draw($("acc-chart"), { series: acc, xLabel, yLabel: "accuracy", maxX, hi: 1, asPercent: true });
+    const hasTrain = loss.some((s) => s.color === "#95a5a6");
+    $("loss-caption").textContent = "Loss on held-out test images (lower is better)" +
+      (hasTrain ? "; grey dots: on the last training batches" : "") +
+      (runs.B ? "; A solid, B dashed" : "");
+    showPictures();
   }
 
-  function showPictures(pics) {
-    picturesTitle.textContent = pics.title;
-    picturesEl.replaceChildren();
-    pics.images.forEach((b64, i) => {
-      const canvas = ownnet.el("canvas", { class: "picture" });
-      ownnet.drawPixels(canvas, ownnet.fromBase64(b64), pics.size);
-      picturesEl.append(ownnet.el("figure", {}, canvas, ownnet.el("figcaption", { text: pics.labels[i] })));
-    });
+  function showPictures() {
+    const out = $("pictures");
+    out.replaceChildren();
+    for (const [name, run] of Object.entries(runs)) {
+      if (!run || !run.points.length) continue;
+      const pts = visible(run);
+      const shown = [...pts].reverse().find((p) => p.pictures) || run.points.find((p) => p.pictures);
+      if (!shown) continue;
+      const pics = shown.pictures;
+      const block = ownnet.el("div", { class: "run-pictures", "data-run": name });
+      block.append(ownnet.el("h3", {}, ownnet.el("span", { class: `swatch ${name.toLowerCase()}` }),
+        `${runs.B ? `${name}: ` : ""}${pics.title} (after ${shown.samples.toLocaleString()} samples)`));
+      const row = ownnet.el("div", { class: "pictures" });
+      pics.images.forEach((b64, i) => {
+        const canvas = ownnet.el("canvas", { class: "picture" });
+        ownnet.drawPixels(canvas, ownnet.fromBase64(b64), pics.size);
+        row.append(ownnet.el("figure", {}, canvas, ownnet.el("figcaption", { text: pics.labels[i] })));
+      });
+      const last = pts[pts.length - 1];
+      if (last && last.sample) {
+        const canvas = ownnet.el("canvas", { class: "picture sample" });
+        ownnet.drawPixels(canvas, ownnet.fromBase64(last.sample.image), 28);
+        const said = last.sample.answer === last.sample.label ? "right" : `it said ${last.sample.answer}`;
+        row.prepend(ownnet.el("figure", { class: "learning" }, canvas,
+          ownnet.el("figcaption", { text: `learning a ${last.sample.label} (${said})` })));
+      }
+      block.append(row);
+      out.append(block);
+    }
   }
 
-  // -- the event stream ------------------------------------------------------------------------
-  function follow() {
-    if (source) source.close();
-    source = new EventSource("/api/train/events");
+  function describeRun(d) {
+    const unit = d.unit === "sample" ? "one sample at a time" : `batches of ${d.batch}`;
+    const every = d.unit === "sample" ? `a report every ${d.every.toLocaleString()} sample${d.every > 1 ? "s" : ""}`
+      : `a report every ${d.every} batch${d.every > 1 ? "es" : ""} (${(d.every * d.batch).toLocaleString()} samples)`;
+    return `${d.description} · ${unit} · ${every}`;
+  }
+
+  function showStatus() {
+    const parts = [];
+    for (const [name, run] of Object.entries(runs)) {
+      if (!run) continue;
+      const tag = runs.B ? `${name}: ` : "";
+      const p = run.points[run.points.length - 1];
+      if (run.end) {
+        const e = run.end;
+        const acc = e.test_accuracy != null ? `, accuracy on the whole test set ${ownnet.percent(e.test_accuracy, 2)}` : "";
+        parts.push(e.status === "error" ? `${tag}the run failed: ${e.error}`
+          : `${tag}the run ${e.status === "stopped" ? "was stopped" : "is done"} after ${e.seconds.toFixed(1)} s${acc}.`);
+      } else if (p && run.start) {
+        parts.push(`${tag}epoch ${p.epoch} · ${p.samples.toLocaleString()} of ${run.start.samples.toLocaleString()} samples · ` +
+          `loss ${p.loss.toFixed(4)} · accuracy ${ownnet.percent(p.accuracy)} · ${p.seconds.toFixed(1)} s`);
+      } else {
+        parts.push(`${tag}run ${run.id} starting…`);
+      }
+    }
+    const failed = Object.values(runs).some((r) => r && r.end && r.end.status === "error");
+    status(parts.join("  |  "), failed);
+  }
+
+  // -- following runs ----------------------------------------------------------------------------
+  function follow(name, id) {
+    const run = { id, start: null, points: [], source: null, end: null, saved: null };
+    runs[name] = run;
+    const source = new EventSource(`/api/train/events?run=${id}`);
+    run.source = source;
     source.addEventListener("start", (e) => {
-      const d = JSON.parse(e.data);
-      points = [];
-      totalSamples = d.samples;
-      presetTitle.textContent = `${d.title} · ${d.description} · a report every ${d.every} batches of ${d.batch}`;
-      setRunning(true);
-      saveBtn.disabled = true;
-      status(`Run ${d.run} started…`);
+      run.start = JSON.parse(e.data);
+      run.points = [];
+      fieldsets[name].querySelector(".preset-title").textContent = describeRun(run.start);
       redraw();
+      showStatus();
     });
     source.addEventListener("progress", (e) => {
       const d = JSON.parse(e.data);
-      points.push(d);
-      redraw();
-      showPictures(d.pictures);
-      status(`epoch ${d.epoch} · ${d.samples.toLocaleString()} of ${totalSamples.toLocaleString()} samples · ` +
-        `loss ${d.loss.toFixed(4)} · accuracy ${ownnet.percent(d.accuracy)} · ${d.seconds.toFixed(1)} s`);
+      run.points.push(d);
+      document.body.dataset.reports = String(Object.values(runs).reduce((n, r) => n + (r ? r.points.length : 0), 0));
+      const kept = run.points.filter((p) => p.pictures);
+      if (kept.length > KEEP_PICTURES) kept[kept.length - KEEP_PICTURES - 1].pictures = null;
+      if (replayAt === null) redraw();
+      showStatus();
     });
     source.addEventListener("end", (e) => {
-      const d = JSON.parse(e.data);
+      run.end = JSON.parse(e.data);
       source.close();
-      source = null;
-      setRunning(false);
-      saveBtn.disabled = !d.can_save;
-      const acc = d.test_accuracy != null ? ` · accuracy on the whole test set ${ownnet.percent(d.test_accuracy, 2)}` : "";
-      if (d.status === "error") status(`The run failed: ${d.error}`, true);
-      else status(`The run ${d.status === "stopped" ? "was stopped" : "is done"} after ${d.seconds.toFixed(1)} s${acc}.`);
+      run.source = null;
+      showStatus();
+      showSaves();
+      if (!anyRunning()) {
+        setRunning(false);
+        setupReplay();
+      }
     });
   }
 
+  // -- saving -----------------------------------------------------------------------------------
+  function showSaves() {
+    const out = $("saves");
+    out.replaceChildren();
+    for (const [name, run] of Object.entries(runs)) {
+      if (!run || !run.end || !run.end.can_save) continue;
+      const tag = runs.B ? ` ${name}` : "";
+      const row = ownnet.el("div", { class: "buttons save-row", "data-run": name });
+      const save = ownnet.el("button", { type: "button", class: "save", text: `Save${tag}` });
+      const note = ownnet.el("span", { class: "hint" });
+      save.addEventListener("click", async () => {
+        try {
+          save.disabled = true;
+          const r = await ownnet.request("/api/train/save", {
+            method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ run: run.id }),
+          });
+          run.saved = r.saved;
+          note.textContent = `Saved as ${r.saved} in the server's model folder. The Draw page keeps its model until you choose:`;
+          const use = ownnet.el("button", { type: "button", class: "use", text: "Use it on the Draw page" });
+          use.addEventListener("click", async () => {
+            try {
+              await ownnet.request("/api/models/use", {
+                method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: r.saved }),
+              });
+              use.disabled = true;
+              note.textContent = `${r.saved} is now the Draw page's model.`;
+            } catch (err) {
+              status(err.message, true);
+            }
+          });
+          row.append(use);
+        } catch (err) {
+          save.disabled = false;
+          status(err.message, true);
+        }
+      });
+      row.append(save, note);
+      out.append(row);
+    }
+  }
+
+  // -- replay -----------------------------------------------------------------------------------
+  function setupReplay() {
+    const max = Math.max(0, ...Object.values(runs).filter(Boolean).map((r) => r.points.length
+      ? r.points[r.points.length - 1].samples : 0));
+    const slider = $("replay");
+    slider.max = String(max);
+    slider.value = String(max);
+    replayAt = null;
+    $("replay-text").textContent = `${max.toLocaleString()} samples (the end)`;
+  }
+
+  function scrub(value) {
+    const max = Number($("replay").max);
+    replayAt = value >= max ? null : value;
+    $("replay-text").textContent = `${Number(value).toLocaleString()} samples${replayAt === null ? " (the end)" : ""}`;
+    redraw();
+  }
+
+  $("replay").addEventListener("input", (e) => scrub(Number(e.target.value)));
+  // play the runs back report by report (20 a second)
+  $("play").addEventListener("click", () => {
+    if (playTimer !== null) {
+      clearInterval(playTimer);
+      playTimer = null;
+      $("play").textContent = "Play";
+      return;
+    }
+    const slider = $("replay");
+    const max = Number(slider.max);
+    const stops = [...new Set(Object.values(runs).filter(Boolean)
+      .flatMap((r) => r.points.map((p) => p.samples)))].sort((a, b) => a - b);
+    let i = Number(slider.value) >= max ? 0 : stops.findIndex((s) => s > Number(slider.value));
+    $("play").textContent = "Pause";
+    playTimer = setInterval(() => {
+      const at = i < 0 || i >= stops.length ? max : stops[i++];
+      slider.value = String(at);
+      scrub(at);
+      if (at >= max) {
+        clearInterval(playTimer);
+        playTimer = null;
+        $("play").textContent = "Play";
+      }
+    }, 50);
+  });
+
+  // -- controls ---------------------------------------------------------------------------------
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { preset: form.elements.preset.value };
-    for (const key of ["hidden", "samples", "epochs", "every"]) body[key] = parseInt(form.elements[key].value, 10);
-    body.lr = parseFloat(form.elements.lr.value);
+    const names = $("compare").checked ? ["A", "B"] : ["A"];
+    for (const r of Object.values(runs)) if (r && r.source) r.source.close();
+    runs.A = runs.B = null;
+    replayAt = null;
+    $("saves").replaceChildren();
+    setRunning(true);
     try {
-      setRunning(true);
-      await ownnet.request("/api/train", {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+      for (const name of names) {
+        const body = settingsOf(name);
+        if (name === "B") body.beside = runs.A.id;
+        const r = await ownnet.request("/api/train", {
+          method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+        });
+        follow(name, r.run);
+      }
+      status("Starting…");
+    } catch (err) {
+      status(err.message, true);
+      if (!anyRunning()) setRunning(false);
+    }
+  });
+
+  $("stop").addEventListener("click", async () => {
+    try {
+      $("stop").disabled = true;
+      await ownnet.request("/api/train/stop", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      if (anyRunning()) status("Stopping…");
+    } catch (err) {
+      status(err.message, true);
+    }
+  });
+
+  $("speed").addEventListener("input", async () => {
+    showSpeed();
+    const s = speed();
+    if (!anyRunning()) {
+      if (s !== null && s <= SLOW_MOTION) for (const fs of Object.values(fieldsets)) fs.elements.every.value = 1;
+      return;
+    }
+    try {
+      await ownnet.request("/api/train/speed", {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ speed: s }),
       });
-      follow();
-    } catch (err) {
-      setRunning(false);
-      status(err.message, true);
-    }
-  });
-
-  stopBtn.addEventListener("click", async () => {
-    try {
-      stopBtn.disabled = true;
-      await ownnet.request("/api/train/stop", { method: "POST" });
-      // the end event may already have come (and said so): only say "Stopping" while it hasn't
-      if (source !== null) status("Stopping…");
     } catch (err) {
       status(err.message, true);
     }
   });
 
-  saveBtn.addEventListener("click", async () => {
-    try {
-      saveBtn.disabled = true;
-      const saved = await ownnet.request("/api/train/save", { method: "POST" });
-      status(`Saved as ${saved.saved}; it is now the model of the Draw page.`);
-    } catch (err) {
-      saveBtn.disabled = false;
-      status(err.message, true);
+  $("compare").addEventListener("change", (e) => {
+    fieldsets.B.hidden = !e.target.checked;
+    if (e.target.checked) {
+      fieldsets.B.elements.preset.value = fieldsets.A.elements.preset.value;
+      fill("B");
+      // something to compare: the same settings with another learning rate
+      const lr = parseFloat(fieldsets.A.elements.lr.value);
+      fieldsets.B.elements.lr.value = String(+(lr * 6).toPrecision(3));
+      for (const key of ["hidden", "samples", "epochs", "every"]) fieldsets.B.elements[key].value = fieldsets.A.elements[key].value;
     }
   });
 
-  document.getElementById("preset").addEventListener("change", (e) => fillPreset(e.target.value));
+  for (const name of ["A", "B"]) {
+    fieldsets[name].elements.preset.addEventListener("change", () => {
+      fill(name);
+      if (name === "A") setSpeed(presets[fieldsets.A.elements.preset.value].suggested_speed);
+    });
+  }
 
   async function init() {
     try {
@@ -201,11 +349,26 @@
     } catch (err) {
       status(err.message, true);
     }
-    fillPreset(form.elements.preset.value);
+    fill("A");
+    fill("B");
+    setSpeed((presets[fieldsets.A.elements.preset.value] || {}).suggested_speed || null);
     redraw();
     try {
-      const run = await ownnet.request("/api/train");
-      if (run.run !== null) follow();  // replays a running or finished run
+      const all = (await ownnet.request("/api/train")).runs;
+      if (all.length) {
+        // the latest run, and the one before it if the two were started side by side
+        const last = all[all.length - 1], before = all[all.length - 2];
+        const pair = before && last.beside === before.run;
+        if (pair) {
+          $("compare").checked = true;
+          fieldsets.B.hidden = false;
+          follow("A", before.run);
+          follow("B", last.run);
+        } else {
+          follow("A", last.run);
+        }
+        setRunning(true); // until the runs' end events (replayed at once for finished runs)
+      }
     } catch (err) {
       status(err.message, true);
     }
