@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 from typing import Any
+
+from ownnet.data.download import FILES, cache_dir, download, mirror_list, published_match
+from ownnet.data.identify import identify_labels
+from ownnet.data.mnist import load_files, search
+from ownnet.errors import DataError
+from ownnet.inputfile import open_regular
 
 NAMES = ("mnist", "fashion-mnist")
 
@@ -61,9 +68,6 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def _sha256_of_file(path: Any) -> str:
-    import hashlib
-
-    from ownnet.inputfile import open_regular
 
     h = hashlib.sha256()
     with open_regular(path) as f:
@@ -75,7 +79,6 @@ def _sha256_of_file(path: Any) -> str:
 def _published(path: Any, name: str, sha256: str) -> str:
     """Whether ``path`` (whose bytes have the digest ``sha256``) is one of the published
     files of ``name`` (IDX only)."""
-    from ownnet.data.download import FILES, published_match
 
     base = path.name.removesuffix(".gz").replace(".idx", "-idx")
     for remote in FILES[name]:
@@ -91,8 +94,6 @@ def _published(path: Any, name: str, sha256: str) -> str:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from ownnet.data.mnist import load_files, search
-    from ownnet.errors import DataError
 
     places = search(args.data, args.name)
     print(f"{args.name}: looked in, in order")
@@ -132,7 +133,6 @@ def run_info(args: argparse.Namespace) -> int:
 
 def _labels_check(splits: Any) -> str:
     """Whether each split's labels are the published ones of a dataset, by checksum."""
-    from ownnet.data.identify import identify_labels
 
     known = [identify_labels(d.labels) for d in splits]
     if all(k is not None for k in known):
@@ -158,7 +158,6 @@ def _counts_table(datasets: list[Any]) -> str:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from ownnet.data.download import cache_dir, download, mirror_list
 
     folder = cache_dir(args.name)
     mirrors = mirror_list(args.name, args.mirror)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from ownnet.io import load_model
 
 DESCRIPTION = """\
 Write the draw page of `ownnet serve` with MODEL built in, as a folder of plain files
@@ -47,9 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
-    from ownnet.io import load_model
     from ownnet.web.export import export_site
 
     model, meta = load_model(args.model)

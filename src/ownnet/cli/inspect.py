@@ -14,7 +14,23 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ownnet.cli.common import int_range, nonneg_float, nonneg_int, positive_float, positive_int
+from ownnet.data.images import prepare
+from ownnet.data.mnist import load_mnist
+from ownnet.errors import OwnnetError
+from ownnet.inspect import feature_maps as fm
+from ownnet.inspect.activations import Tracer
+from ownnet.inspect.damage import run_damage as damage
+from ownnet.inspect.dream import dream, dream_figure
+from ownnet.inspect.feature_maps import conv_layers
+from ownnet.inspect.grids import save_figure, save_grey_png
+from ownnet.inspect.maximize import maximize, maximize_figure
+from ownnet.inspect.sample_digits import write_samples
+from ownnet.inspect.stack import InspectError, dense_layers, describe, layer_number
+from ownnet.inspect.units import choose_units, weights_figure
+from ownnet.io import load_model
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,7 +155,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _units_list(text: str | None) -> list[int] | None:
-    from ownnet.errors import OwnnetError
 
     if not text:
         return None
@@ -152,14 +167,8 @@ def _units_list(text: str | None) -> list[int] | None:
 
 
 def run_units(args: argparse.Namespace) -> int:
-    from ownnet.inspect.grids import save_figure
-    from ownnet.inspect.maximize import maximize, maximize_figure
-    from ownnet.inspect.stack import InspectError, dense_layers, describe, layer_number
-    from ownnet.inspect.units import choose_units, weights_figure
-    from ownnet.io import load_model
 
     model, meta = load_model(args.model)
-    from ownnet.inspect.feature_maps import conv_layers
 
     if args.layer is None:
         args.layer = "conv1" if conv_layers(model) else "1"
@@ -208,12 +217,6 @@ def run_units(args: argparse.Namespace) -> int:
 
 def _conv_units(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> int:
     """``inspect units`` for a conv layer: kernels, feature maps, or maximised channels."""
-    import numpy as np
-
-    from ownnet.inspect import feature_maps as fm
-    from ownnet.inspect.grids import save_figure
-    from ownnet.inspect.maximize import maximize_figure
-    from ownnet.inspect.units import choose_units
 
     number = fm.conv_number(model, args.layer)
     _, conv = fm.conv_layers(model)[number - 1]
@@ -229,8 +232,6 @@ def _conv_units(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> i
         fig = fm.kernels_figure(model, number, title=f"{name}: conv{number} {what} (red +, blue -)")
     elif method == "maps":
         if args.image:
-            from ownnet.data.images import prepare
-
             image, source = prepare(args.image), args.image
         else:
             image, source = np.asarray(_test_set(args, meta).images[0]), "test image 0"
@@ -261,7 +262,6 @@ def _conv_units(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> i
 
 
 def _test_set(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
-    from ownnet.data.mnist import load_mnist
 
     name = meta.get("dataset", {}).get("name", "mnist") if isinstance(meta, dict) else "mnist"
     test = load_mnist(args.data, name).test
@@ -271,8 +271,6 @@ def _test_set(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
 
 
 def run_damage(args: argparse.Namespace) -> int:
-    from ownnet.inspect.damage import run_damage as damage
-    from ownnet.io import load_model
 
     model, meta = load_model(args.model)
     test = _test_set(args, meta)
@@ -284,16 +282,10 @@ def run_damage(args: argparse.Namespace) -> int:
 
 
 def run_samples(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ownnet.inspect.sample_digits import write_samples
 
     written = write_samples(args.directory, args.count, args.seed)
     print(f"wrote {len(written)} images to {args.directory}")
     if args.model:
-        from ownnet.data.images import prepare
-        from ownnet.io import load_model
-
         model, _ = load_model(args.model)
         images = np.stack([prepare(p) for p, _ in written])
         labels = np.array([label for _, label in written])
@@ -307,14 +299,6 @@ def run_samples(args: argparse.Namespace) -> int:
 
 
 def run_dream(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ownnet.data.images import prepare
-    from ownnet.errors import OwnnetError
-    from ownnet.inspect.activations import Tracer
-    from ownnet.inspect.dream import dream, dream_figure
-    from ownnet.inspect.grids import save_figure, save_grey_png
-    from ownnet.io import load_model
 
     if args.steps < 0 or not args.lr > 0 or args.blur < 0:
         raise OwnnetError(

@@ -6,6 +6,8 @@ import argparse
 import importlib.util
 import sys
 
+from ownnet.errors import OwnnetError
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -56,7 +58,6 @@ def default_model_path(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ownnet.errors import OwnnetError
 
     try:
         import fastapi  # noqa: F401

@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ownnet.atomic import atomic_open
 from ownnet.data.layout import IMAGE_SHAPE, N_CLASSES, N_PIXELS
 from ownnet.data.streams import Reading, read_exact
 from ownnet.errors import DataError
@@ -182,7 +183,6 @@ def _field_text(field: bytes) -> str:
 def write_csv(path: str | os.PathLike[str], images: np.ndarray, labels: np.ndarray) -> None:
     """Write images ``(n, 28, 28)`` (or ``(n, 784)``) and labels ``(n,)`` in the book's
     CSV format, atomically."""
-    from ownnet.atomic import atomic_open
 
     images, labels = np.asarray(images), np.asarray(labels)
     n = len(labels) if labels.ndim == 1 else -1

@@ -27,6 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
+from ownnet import __version__
 from ownnet.atomic import atomic_open
 from ownnet.errors import DataError
 from ownnet.inputfile import open_regular
@@ -270,9 +273,6 @@ def _describe(exc: BaseException, timeout: float) -> tuple[str, bool]:
 
 def _fetch(url: str, dest: Path, remote: RemoteFile, timeout: float, progress: bool) -> None:
     """Download ``url`` to ``dest`` if it matches ``remote``; raise _Rejected otherwise."""
-    from tqdm.auto import tqdm
-
-    from ownnet import __version__
 
     request = urllib.request.Request(url, headers={"User-Agent": f"ownnet/{__version__}"})
     try:

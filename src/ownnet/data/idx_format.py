@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ownnet.atomic import atomic_open
 from ownnet.data.layout import IMAGE_SHAPE, check_labels
 from ownnet.data.streams import CHUNK, Reading, count_rest, fill, read_exact
 from ownnet.errors import DataError
@@ -149,7 +150,6 @@ def read_idx_labels(path: str | os.PathLike[str]) -> np.ndarray:
 def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compress: bool = False) -> None:
     """Write ``array`` (1 to 4 dimensions, of a type IDX has) as an IDX file, atomically;
     gzip-compressed when ``compress``."""
-    from ownnet.atomic import atomic_open
 
     array = np.asarray(array)
     codes = {dtype.str.lstrip("<>|="): code for code, dtype in IDX_TYPES.items()}

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ownnet.inspect.activations import Tracer
+from ownnet.inspect.grids import image_grid
 from ownnet.inspect.maximize import _smoother
 
 
@@ -123,7 +124,6 @@ def _objective(
 def dream_figure(picture: np.ndarray, dreams: list[Dream], *, title: str | None = None) -> Any:
     """The starting picture and each layer's dream side by side (ink dark, as the book
     draws digits), titled with the layer and how much its response grew."""
-    from ownnet.inspect.grids import image_grid
 
     images = np.stack([np.asarray(picture, dtype=np.float64)] + [d.image for d in dreams])
     titles = ["start"] + [f"{d.layer}: J x{d.end / max(d.start, 1e-12):.1f}" for d in dreams]

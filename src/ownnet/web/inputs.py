@@ -22,6 +22,10 @@ import math
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ownnet.data.images import prepare_steps
+from ownnet.errors import DataError
 
 try:  # a faster JSON parser, when installed
     import orjson
@@ -57,10 +61,6 @@ def image_from_bytes(data: bytes, name: str = "upload") -> np.ndarray:
 def prepared_from_bytes(data: bytes, name: str = "upload") -> Any:
     """Like :func:`image_from_bytes`, returning :func:`ownnet.data.images.prepare_steps`'s
     :class:`~ownnet.data.images.Prepared` (the 28x28 image and where the ink was)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    from ownnet.data.images import prepare_steps
-    from ownnet.errors import DataError
 
     if not data:
         raise InputError(422, f"{name}: empty upload, expected an image file (PNG, JPEG, ...)")

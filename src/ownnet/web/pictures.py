@@ -6,10 +6,18 @@ them into what a browser draws: uint8 ``(n, 28, 28)`` arrays and PNG strips.
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
 import numpy as np
+from PIL import Image
+
+from ownnet.inspect import backquery as bq
+from ownnet.inspect.backquery import NotInvertibleError, backquery_digits, check_invertible
+from ownnet.inspect.feature_maps import conv_layers
+from ownnet.inspect.stack import InspectError, dense_layers
+from ownnet.inspect.units import first_layer_weights
 
 #: First-layer pictures shown for a model without a back-query (hidden units 0..N-1).
 N_UNITS = 10
@@ -17,7 +25,6 @@ N_UNITS = 10
 
 def has_backquery(model: Any) -> bool:
     """Whether :mod:`ownnet.inspect.backquery` can run ``model`` backwards (sigmoid layers)."""
-    from ownnet.inspect.backquery import NotInvertibleError, check_invertible
 
     try:
         check_invertible(model)
@@ -33,7 +40,6 @@ def backquery_images(model: Any) -> np.ndarray | None:
     the digit); its values 0.01..0.99 become 0..255, so high values are light, as
     ink is in the network's input.
     """
-    from ownnet.inspect import backquery as bq
 
     try:
         values = bq.backquery(model, bq.book_targets(np.arange(10)))
@@ -48,8 +54,6 @@ def first_layer_images(model: Any, n: int = N_UNITS) -> np.ndarray | None:
     Each picture is stretched on its own so that 0 is mid-grey: light pixels
     excite the unit, dark ones inhibit it.
     """
-    from ownnet.inspect.stack import InspectError, dense_layers
-    from ownnet.inspect.units import first_layer_weights
 
     try:
         first = dense_layers(model)[0]
@@ -65,7 +69,6 @@ def first_layer_images(model: Any, n: int = N_UNITS) -> np.ndarray | None:
 
 def strip_png(images: np.ndarray, zoom: int = 4, gap: int = 4) -> bytes:
     """Pictures uint8 ``(n, h, w)`` side by side (``gap`` pixels apart, ``zoom`` times) as PNG."""
-    from PIL import Image
 
     n, h, w = images.shape
     canvas = np.full((h * zoom, n * w * zoom + (n - 1) * gap), 255, np.uint8)
@@ -80,7 +83,6 @@ def strip_png(images: np.ndarray, zoom: int = 4, gap: int = 4) -> bytes:
 
 def layer_sizes(model: Any) -> list[int] | None:
     """Units per layer, input first (``[784, 200, 10]``), where the model says."""
-    from ownnet.inspect.stack import InspectError, dense_layers
 
     try:
         layers = dense_layers(model)
@@ -99,7 +101,6 @@ def layer_sizes(model: Any) -> list[int] | None:
 def describe(model: Any, config: dict[str, Any]) -> str:
     """One line: ``"784-200-10, sigmoid"``, or for a CNN ``"1x28x28, conv 32 3x3, pool 2,
     conv 64 3x3, pool 2, 128, 10; relu, softmax"``."""
-    from ownnet.inspect.feature_maps import conv_layers
 
     if conv_layers(model):
         return _describe_cnn(model)
@@ -149,12 +150,9 @@ def report_pictures(model: Any, backquery: bool) -> dict[str, Any]:
     """The pictures of a watch-page report: the back query of each digit, drawn with its
     background at 0 and labelled with what the network reads in it (if ``backquery``), else
     the first layer's weights of the first hidden units; each 784 bytes in base64."""
-    import base64
 
     images = None
     if backquery:
-        from ownnet.inspect.backquery import backquery_digits
-
         result = backquery_digits(model)
         images = result.images
         title = "back query: the input each output asks for (and what the network reads in it)"

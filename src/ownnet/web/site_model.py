@@ -20,6 +20,10 @@ import numpy as np
 
 from ownnet import __version__
 from ownnet.errors import OwnnetError
+from ownnet.inspect.backquery import NotInvertibleError, backquery_digits
+from ownnet.inspect.confidence import NORMALISED, SOFTMAX, meaning
+from ownnet.inspect.maximize import maximize
+from ownnet.inspect.stack import InspectError, dense_layers
 
 #: ``format`` of the document in model.js (static-backend.js checks nothing else).
 FORMAT = "ownnet-web-model"
@@ -50,7 +54,6 @@ def model_document(model: Any, meta: dict[str, Any], name: str) -> dict[str, Any
     """What ``window.ownnetModel`` holds (JSON-ready): ``kind``, ``config``, ``arrays``
     (``{name: {shape, dtype, data}}``), ``name``, ``card``, ``meaning``, ``confidence``
     (``"sum"`` or ``"softmax"``) and ``pictures``."""
-    from ownnet.inspect.confidence import NORMALISED, SOFTMAX, meaning
     from ownnet.web.served import ServedModel
 
     check_model(model)
@@ -115,9 +118,6 @@ def class_pictures(model: Any) -> tuple[dict[str, Any] | None, str]:
     ``images`` the uint8 pictures ``(n_classes, 784)`` in base64 (0 background, 255 ink)
     and ``read_as`` the class the model gives each; ``None`` when neither way works.
     """
-    from ownnet.inspect.backquery import NotInvertibleError, backquery_digits
-    from ownnet.inspect.maximize import maximize
-    from ownnet.inspect.stack import InspectError, dense_layers
 
     try:
         layers = dense_layers(model)

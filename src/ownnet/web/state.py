@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
+from ownnet.data.mnist import load_mnist
 from ownnet.web.folder import ModelFolder
 from ownnet.web.served import ServedModel
 from ownnet.web.trainer import Trainer
@@ -60,8 +61,6 @@ class WebState:
         """MNIST splits for training runs, read once (in a training thread)."""
         with self._data_lock:
             if self._splits is None:
-                from ownnet.data.mnist import load_mnist
-
                 self._splits = load_mnist(self._data_dir, self._dataset, progress=False)
             return self._splits
 
