@@ -51,8 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--threads",
         type=int,
         metavar="N",
-        help="BLAS threads for the matrix engine (default: the cores idle now; the classic "
-        "network always uses 1)",
+        help="threads for the matrix engine (default: one per physical core; another count "
+        "rounds float32 sums differently, so give the same one to repeat a run)",
     )
     classic = p.add_argument_group("classic network")
     classic.add_argument("--hidden", type=int, default=200, help="hidden nodes (200)")
@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
         from threadpoolctl import threadpool_limits
 
         from ownnet.cli import train_nn
-        from ownnet.threads import idle_cores
+        from ownnet.threads import default_threads
 
-        threads = args.threads or idle_cores()
+        threads = args.threads or default_threads()
         with threadpool_limits(limits=threads, user_api="blas"):
             model, history, info = train_nn.run(args, splits)
     path = save_model(args.out, model, **info, history=history.to_dict())

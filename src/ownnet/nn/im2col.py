@@ -73,10 +73,16 @@ def im2col(
 def col2im(dcols: np.ndarray, stride: int, out: np.ndarray) -> np.ndarray:
     """Sum the column gradients ``dcols (kh, kw, C, Ho, Wo, N)`` back onto the pixels they
     came from: ``out (C, Hp, Wp, N)`` (overwritten) is the padded input's gradient."""
-    kh, kw, _, n_rows, n_cols, _ = dcols.shape
     out.fill(0)
+    return add_columns(dcols, stride, out)
+
+
+def add_columns(dcols: np.ndarray, stride: int, out: np.ndarray, row: int = 0) -> np.ndarray:
+    """Add the column gradients ``dcols (kh, kw, C, rows, Wo, N)`` of output rows
+    ``row, row + 1, ...`` onto the pixels of ``out (C, Hp, Wp, N)`` they came from."""
+    kh, kw, _, n_rows, n_cols, _ = dcols.shape
     for i in range(kh):
         for j in range(kw):
-            view = window(out, i, j, stride, n_rows, n_cols)
+            view = window(out, row * stride + i, j, stride, n_rows, n_cols)
             view += dcols[i, j]
     return out

@@ -33,6 +33,7 @@ import numpy as np
 from ownnet.classifier import Classifier
 from ownnet.errors import OwnnetError
 from ownnet.history import History
+from ownnet.nn import parallel
 from ownnet.nn.callbacks import Callback, FitState
 from ownnet.nn.cnn import DEFAULTS as CNN_DEFAULTS
 from ownnet.nn.cnn import cnn_layers
@@ -137,6 +138,7 @@ class Network(Classifier):
         self.eval_chunk = EVAL_CHUNK if len(self.input_shape) == 1 else IMAGE_EVAL_CHUNK
         self._buffers: dict[str, np.ndarray] = {}
         self.optimizer: Optimizer | None = None
+        self._split: parallel.BatchSplit | None = None
 
     # -- ready-made networks ------------------------------------------------------------------
     @classmethod
@@ -391,6 +393,17 @@ class Network(Classifier):
         optimizer: Optimizer,
     ) -> tuple[float, int]:
         """One step on ``images[idx]``; returns (mean loss, correct count)."""
+        if self._split is not None:  # parts of the batch on threads (ownnet.nn.parallel)
+            return self._split.train_batch(images, labels, idx, optimizer)
+        loss, correct = self._batch_gradients(images, labels, idx)
+        optimizer.step(self._params)
+        return loss, correct
+
+    def _batch_gradients(
+        self, images: np.ndarray, labels: np.ndarray, idx: np.ndarray
+    ) -> tuple[float, int]:
+        """Forward and backward on ``images[idx]``, filling every layer's ``grads``; returns
+        (mean loss, correct count)."""
         n = len(idx)
         x8 = self._buffer("x8", n, (self.n_pixels,), np.uint8)
         images.take(idx, axis=0, out=x8, mode="clip")  # "raise" would buffer
@@ -402,7 +415,6 @@ class Network(Classifier):
         loss = self.loss.fn(out, y, self._logits())
         correct = int(np.count_nonzero(out.argmax(axis=1) == lab))
         self._backward(out, y)
-        optimizer.step(self._params)
         return loss, correct
 
     # -- training --------------------------------------------------------------------------------
@@ -483,6 +495,7 @@ class Network(Classifier):
         optimizer = SGD(0.01) if optimizer is None else get_optimizer(optimizer)
         sched = None if schedule is None else get_schedule(schedule)
         self.optimizer = optimizer
+        self._split = parallel.plan(self)
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         for layer in self.layers:
             if isinstance(layer, Dropout):

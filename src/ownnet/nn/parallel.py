@@ -1,0 +1,193 @@
+"""Training steps split over threads: each thread trains on its own part of the batch.
+
+With ``T`` threads, a batch of ``N`` samples is cut into ``T`` parts of consecutive
+rows. Each part goes through its own *tower*: a copy of the network whose layers share
+the parameters but keep their own buffers and gradients. The towers run at the same
+time, each on one core: NumPy lets go of Python's lock inside its loops and matrix
+products, and each tower's matrix products run on one BLAS thread. So everything is
+split, not only the matrix products: scaling the pixels, im2col, pooling,
+activations. Then the towers' gradients are added, weighted by the size of their part
+(each is the gradient of its part's mean loss), and the optimiser takes one step.
+
+Dropout masks are drawn for the whole batch before the towers start, from the same
+generator and in the same order as one thread would draw them, so a split run draws the
+same masks and leaves the generator in the same state as an unsplit one. The sums are
+taken in another order, so float32 results differ from one thread's in the last digits;
+for a given thread count they are the same every run, however busy the machine is.
+
+The towers also run a convolution with relu followed by a 2x2 max pool as one stage
+(:class:`ownnet.nn.fused.ConvPool`: the relu after the pooling, on a quarter of the
+values), with one thread too.
+
+BatchNorm needs the statistics of the whole batch: networks with it are not split (their
+matrix products still use the BLAS threads).
+"""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from ownnet.nn.batchnorm import BatchNorm
+from ownnet.nn.fused import ConvPool, fusable
+from ownnet.nn.layers import Dropout, Layer
+
+#: a part has at least this many samples (smaller parts: fewer towers)
+MIN_PART = 16
+
+_POOL: ThreadPoolExecutor | None = None
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A process-wide pool of tower threads (the calling thread runs the first tower)."""
+    global _POOL
+    if _POOL is None or _POOL._max_workers < workers:
+        _POOL = ThreadPoolExecutor(workers, thread_name_prefix="ownnet-tower")
+    return _POOL
+
+
+def _controller() -> ThreadpoolController:
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+def blas_threads() -> int:
+    """The number of threads NumPy's BLAS uses now (``threadpool_limits`` sets it)."""
+    info = _controller().select(user_api="blas").info()
+    return max([int(lib["num_threads"]) for lib in info] or [1])
+
+
+def splittable(net: Any) -> bool:
+    """Whether ``net``'s training steps can be split by samples (no BatchNorm)."""
+    return not any(isinstance(layer, BatchNorm) for layer in net.layers)
+
+
+def plan(net: Any, threads: int | None = None) -> BatchSplit | None:
+    """A :class:`BatchSplit` for ``net`` over ``threads`` (default: :func:`blas_threads`),
+    or ``None`` when the network cannot be split, or one thread trains it and it has
+    nothing to fuse."""
+    threads = blas_threads() if threads is None else int(threads)
+    if not splittable(net):
+        return None
+    if threads < 2 and len(stages(net.layers)) == len(net.layers):
+        return None
+    return BatchSplit(net, threads)
+
+
+def twin(layer: Layer, own_grads: bool) -> Layer:
+    """A copy of ``layer`` that shares its parameters, has its own buffers and, if
+    ``own_grads``, its own gradient arrays (else it writes into ``layer``'s)."""
+    other = copy.copy(layer)
+    other._buffers = {}
+    if own_grads:
+        other.grads = {name: np.zeros_like(g) for name, g in layer.grads.items()}
+    return other
+
+
+def stages(layers: list[Layer]) -> list[Layer]:
+    """``layers`` with each fusable convolution and pool replaced by a :class:`ConvPool`."""
+    out: list[Layer] = []
+    i = 0
+    while i < len(layers):
+        if i + 1 < len(layers) and fusable(layers[i], layers[i + 1]):
+            out.append(ConvPool(layers[i], layers[i + 1]))
+            i += 2
+        else:
+            out.append(layers[i])
+            i += 1
+    return out
+
+
+def tower(net: Any, own_grads: bool) -> Any:
+    """A shallow copy of the network ``net`` whose layers are twins (:func:`twin`), fused into
+    :func:`stages`, with buffers of its own."""
+    other = copy.copy(net)
+    other.layers = stages([twin(x, own_grads) for x in net.layers])
+    other._needs_input_grad = [
+        any(x.params for x in other.layers[:i]) for i in range(len(other.layers))
+    ]
+    other._buffers = {}
+    other._split = None
+    return other
+
+
+def part_bounds(n: int, parts: int) -> list[int]:
+    """Cut ``n`` rows into at most ``parts`` runs of consecutive rows, as equal as possible and
+    each at least :data:`MIN_PART` long (one run if ``n`` is small): ``[0, ..., n]``."""
+    parts = max(1, min(parts, n // MIN_PART))
+    return [n * k // parts for k in range(parts + 1)]
+
+
+class BatchSplit:
+    """Training steps of ``net`` split into parts of the batch over ``threads`` threads."""
+
+    def __init__(self, net: Any, threads: int) -> None:
+        self.net = net
+        self.threads = max(1, int(threads))
+        # the first tower writes its gradients into the network's own arrays
+        self.towers = [tower(net, own_grads=t > 0) for t in range(self.threads)]
+        #: per tower, its gradient arrays in the order of ``net.params()``
+        self.grads = [
+            [layer.grads[name] for layer in t.layers for name in layer.params] for t in self.towers
+        ]
+        #: the network's Dropout layers, and their twins in each tower
+        self.dropouts = [x for x in net.layers if isinstance(x, Dropout)]
+        self.tower_dropouts = [[x for x in t.layers if isinstance(x, Dropout)] for t in self.towers]
+
+    def train_batch(
+        self, images: np.ndarray, labels: np.ndarray, idx: np.ndarray, optimizer: Any
+    ) -> tuple[float, int]:
+        """One step on ``images[idx]`` (uint8 ``(n, n_pixels)``); returns (mean loss, correct)."""
+        net = self.net
+        n = len(idx)
+        bounds = part_bounds(n, self.threads)
+        parts = len(bounds) - 1
+        for d, layer in enumerate(self.dropouts):  # the masks one thread would draw, by rows
+            bits = layer.random_bits(n)
+            per = len(bits) // n
+            for t in range(parts):
+                self.tower_dropouts[t][d].bits = bits[bounds[t] * per : bounds[t + 1] * per]
+        if parts == 1:
+            loss, correct = self.towers[0]._batch_gradients(images, labels, idx)
+            optimizer.step(net._params)
+            return loss, correct
+        results: list[Any] = [None] * parts
+        with _controller().limit(limits=1, user_api="blas"):
+            pool = _pool(parts - 1)
+            futures = [
+                pool.submit(self.towers[t]._batch_gradients, images, labels, idx[a:b])
+                for t, (a, b) in enumerate(zip(bounds[1:-1], bounds[2:]), start=1)
+            ]
+            try:
+                results[0] = self.towers[0]._batch_gradients(images, labels, idx[: bounds[1]])
+            finally:
+                for t, f in enumerate(futures, start=1):
+                    results[t] = f.result()
+            self._add_gradients(bounds)
+            optimizer.step(net._params)
+        sizes = np.diff(bounds)
+        loss = sum(r[0] * s for r, s in zip(results, sizes, strict=True)) / n
+        return float(loss), sum(r[1] for r in results)
+
+    def _add_gradients(self, bounds: list[int]) -> None:
+        """The batch's gradients, ``sum_t (n_t / n) * grads_t``, into the first tower's arrays
+        (the network's own)."""
+        n = bounds[-1]
+        weights = [(b - a) / n for a, b in zip(bounds[:-1], bounds[1:])]
+        equal = len(set(weights)) == 1
+        for k, total in enumerate(self.grads[0]):
+            if equal:  # (g_0 + g_1 + ...) / T
+                for t in range(1, len(weights)):
+                    total += self.grads[t][k]
+                total *= weights[0]
+            else:
+                total *= weights[0]
+                for t in range(1, len(weights)):
+                    total += self.grads[t][k] * weights[t]
