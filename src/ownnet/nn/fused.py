@@ -67,13 +67,15 @@ class ConvPool(Layer):
         self.params, self.grads = conv.params, conv.grads
         self.input_shape, self.output_shape = conv.input_shape, pool.output_shape
         self.dtype = conv.dtype
+        #: bytes of a band's largest array
+        self.band_bytes = BAND_BYTES
         self._y: np.ndarray | None = None
         self._with_ones = False
 
     def _bands(self, row_bytes: int) -> list[tuple[int, int]]:
         """``(first, end)`` pooled rows of each band."""
         rows = self.pool.output_shape[1]
-        step = band_rows(row_bytes, rows)
+        step = band_rows(row_bytes, rows, self.band_bytes)
         return [(p, min(p + step, rows)) for p in range(0, rows, step)]
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
