@@ -78,6 +78,9 @@ def plan(net: Any, threads: int | None = None) -> BatchSplit | None:
         return None
     if threads < 2 and len(stages(net.layers)) == len(net.layers):
         return None
+    old = net._split
+    if old is not None and old.threads == threads and old.layers == net.layers:
+        return old  # the towers and their buffers are still good
     return BatchSplit(net, threads)
 
 
@@ -131,6 +134,8 @@ class BatchSplit:
     def __init__(self, net: Any, threads: int) -> None:
         self.net = net
         self.threads = max(1, int(threads))
+        #: the network's layers when the towers were made
+        self.layers = list(net.layers)
         # the first tower writes its gradients into the network's own arrays
         self.towers = [tower(net, own_grads=t > 0) for t in range(self.threads)]
         #: per tower, its gradient arrays in the order of ``net.params()``
