@@ -198,14 +198,16 @@ def test_conv_network_gradients_end_to_end():
 # -- ConvPool: convolution, relu and 2x2 pooling as one training stage ------------------------
 
 
-def conv_pool(conv, pool, input_shape, band_bytes):
+def conv_pool(conv, pool, input_shape, band_bytes, pairs):
     built(conv, input_shape)
     built(pool, conv.output_shape)
     stage = ConvPool(conv, pool)
     stage.band_bytes = band_bytes
+    stage.pairs = pairs
     return stage
 
 
+@pytest.mark.parametrize("pairs", [True, False])
 @pytest.mark.parametrize(
     ("shape", "conv", "band_bytes"),
     [
@@ -216,17 +218,18 @@ def conv_pool(conv, pool, input_shape, band_bytes):
         ((3, 4, 6), dict(filters=2, kernel_size=1), 1 << 20),
     ],
 )
-def test_conv_pool_gradients(shape, conv, band_bytes):
+def test_conv_pool_gradients(shape, conv, band_bytes, pairs):
     rng = np.random.default_rng(5)
     layer = Conv2D(activation="relu", **conv)
-    stage = conv_pool(layer, MaxPool2D(2), shape, band_bytes)
+    stage = conv_pool(layer, MaxPool2D(2), shape, band_bytes, pairs)
     if layer.use_bias:
         layer.params["b"][...] = rng.normal(0, 0.3, layer.filters)
     check_layer(stage, rng.normal(size=(3, *shape)), training=True)
 
 
+@pytest.mark.parametrize("pairs", [True, False])
 @pytest.mark.parametrize("band_bytes", [1, 1 << 20])
-def test_conv_pool_equals_the_two_layers_ties_included(band_bytes):
+def test_conv_pool_equals_the_two_layers_ties_included(band_bytes, pairs):
     """Whole numbers make ties everywhere: zeros before the relu, equal maxima in windows."""
     rng = np.random.default_rng(6)
     x = rng.integers(-2, 3, (4, 2, 8, 6)).astype(np.float64)
@@ -239,7 +242,7 @@ def test_conv_pool_equals_the_two_layers_ties_included(band_bytes):
     gx = layers[0].backward(layers[1].backward(grad.copy()), True).copy()
     grads = {k: v.copy() for k, v in layers[0].grads.items()}
     stage = ConvPool(layers[0], layers[1])
-    stage.band_bytes = band_bytes
+    stage.band_bytes, stage.pairs = band_bytes, pairs
     np.testing.assert_array_equal(stage.forward(x, True), y)
     np.testing.assert_array_equal(stage.backward(grad.copy(), True), gx)
     for name, value in grads.items():
@@ -254,3 +257,7 @@ def test_conv_pool_takes_only_what_commutes_with_max():
     relu = built(Conv2D(2, 3, activation="relu"), (1, 6, 6))
     assert not fusable(relu, built(MaxPool2D(3), relu.output_shape))
     assert fusable(relu, built(MaxPool2D(2), relu.output_shape))
+    # columns ordered by parity for few input values per column (the first layer)
+    assert ConvPool(relu, built(MaxPool2D(2), relu.output_shape)).pairs
+    wide = built(Conv2D(2, 3, activation="relu"), (8, 6, 6))
+    assert not ConvPool(wide, built(MaxPool2D(2), wide.output_shape)).pairs

@@ -76,8 +76,9 @@ def test_maxpool_equals_torch_with_ties(pool, stride, training):
     close(dx, xt.grad)
 
 
+@pytest.mark.parametrize("pairs", [True, False])
 @pytest.mark.parametrize(("size", "band_bytes"), [(8, 1), (9, 1 << 20)])
-def test_conv_pool_equals_torch_with_ties(size, band_bytes):
+def test_conv_pool_equals_torch_with_ties(size, band_bytes, pairs):
     """ConvPool (relu after pooling, in bands) against max_pool2d(relu(conv2d(x)))."""
     rng = np.random.default_rng(4)
     conv = Conv2D(3, 3, padding="same", activation="relu")
@@ -85,7 +86,7 @@ def test_conv_pool_equals_torch_with_ties(size, band_bytes):
     pool = MaxPool2D(2)
     pool.build(conv.output_shape, F64, rng)
     stage = ConvPool(conv, pool)
-    stage.band_bytes = band_bytes
+    stage.band_bytes, stage.pairs = band_bytes, pairs
     x = rng.integers(-1, 2, (3, 2, size, size)).astype(np.float64)  # ties and zeros
     y = stage.forward(x, True)
     g = rng.normal(size=y.shape)

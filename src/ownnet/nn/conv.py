@@ -144,24 +144,38 @@ class Conv2D(ImageLayer):
         backward pass), and whether their last row is ones (with a bias: ``[W; b]`` times
         them is the convolution plus the bias)."""
         n = len(x)
-        c, h, w = self.input_shape
+        c = self.input_shape[0]
         kh, kw = self.kernel_size
         _, ho, wo = self.output_shape
-        top, bottom, left, right = self._pads
-        xt = internal(x)
-        self._x = x
-        if kh == kw == 1 and self.stride == 1 and xt.flags.c_contiguous:
-            self._cols = xt.reshape(c, -1)  # a 1x1 kernel sees the input itself
+        if self.sees_input(x):
+            self._x = x
+            self._cols = internal(x).reshape(c, -1)  # a 1x1 kernel sees the input itself
             return self._cols, False
-        xp = xt
-        if top or bottom or left or right:  # the border of the kept array stays zero
-            xp = self._kept("xp", (c, h + top + bottom, w + left + right, n), zero=True)
-            xp[:, top : top + h, left : left + w] = xt
+        xp = self.padded_input(x)
         cols = self._columns(n)
         k = kh * kw * c
         im2col(xp, kh, kw, self.stride, ho, wo, cols[:k].reshape(kh, kw, c, ho, wo, n))
         self._cols = cols
         return cols, self.use_bias
+
+    def sees_input(self, x: np.ndarray | None = None) -> bool:
+        """Whether the columns are the input itself: a 1x1 kernel, stride 1 (and ``x``, if
+        given, batch-last contiguous)."""
+        plain = self.kernel_size == (1, 1) and self.stride == 1
+        return plain and (x is None or internal(x).flags.c_contiguous)
+
+    def padded_input(self, x: np.ndarray) -> np.ndarray:
+        """Batch-last ``x`` with its zero border ``(C, Hp, Wp, N)`` (a kept array whose border
+        stays zero; ``x`` itself without padding); kept as the layer's input."""
+        c, h, w = self.input_shape
+        top, bottom, left, right = self._pads
+        xt = internal(x)
+        self._x = x
+        if not (top or bottom or left or right):
+            return xt
+        xp = self._kept("xp", (c, h + top + bottom, w + left + right, len(x)), zero=True)
+        xp[:, top : top + h, left : left + w] = xt
+        return xp
 
     def _columns(self, n: int) -> np.ndarray:
         """The kept ``(kh * kw * C [+1], Ho * Wo * n)`` columns; with a bias, the last row is

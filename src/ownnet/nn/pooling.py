@@ -27,20 +27,24 @@ from ownnet.nn.layers import register_layer
 Flags = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
+#: the four positions of each 2x2 window as views, ``(x00, x01, x10, x11)`` (row, column)
+Quadrants = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def quadrants(x: np.ndarray, ho: int, wo: int) -> Quadrants:
+    """The four positions of the 2x2 windows (stride 2) of batch-last ``x (C, H, W, N)``, as
+    views ``(C, ho, wo, N)``."""
+    return tuple(window(x, i, j, 2, ho, wo) for i in (0, 1) for j in (0, 1))  # type: ignore[return-value]
+
+
 def pool2x2(
-    x: np.ndarray,
-    y: np.ndarray,
-    top: np.ndarray,
-    bottom: np.ndarray,
-    flags: Flags | None = None,
+    x: Quadrants, y: np.ndarray, top: np.ndarray, bottom: np.ndarray, flags: Flags | None = None
 ) -> np.ndarray:
-    """2x2 max pooling, stride 2, of batch-last ``x (C, H, W, N)`` into ``y (C, H // 2, W // 2,
+    """2x2 max pooling of the window positions ``x`` (:func:`quadrants`) into ``y (C, Ho, Wo,
     N)``; ``top`` and ``bottom`` (shaped as ``y``) are scratch. With ``flags``, also notes
     which position of each window holds its first maximum (row-major order): ``up`` (the
     top pair wins), ``top_left`` and ``bottom_left`` (the left one of each pair wins)."""
-    _, ho, wo, _ = y.shape
-    x00, x01 = window(x, 0, 0, 2, ho, wo), window(x, 0, 1, 2, ho, wo)
-    x10, x11 = window(x, 1, 0, 2, ho, wo), window(x, 1, 1, 2, ho, wo)
+    x00, x01, x10, x11 = x
     np.maximum(x00, x01, out=top)
     np.maximum(x10, x11, out=bottom)
     np.maximum(top, bottom, out=y)
@@ -53,21 +57,21 @@ def pool2x2(
 
 
 def unpool2x2(
-    grad: np.ndarray, flags: Flags, dx: np.ndarray, upper: np.ndarray, lower: np.ndarray
-) -> np.ndarray:
+    grad: np.ndarray, flags: Flags, dx: Quadrants, upper: np.ndarray, lower: np.ndarray
+) -> None:
     """The gradient of :func:`pool2x2`: each value of ``grad (C, Ho, Wo, N)`` goes to the
-    position its ``flags`` name in ``dx (C, H, W, N)``; the other positions of each window
-    get 0 (pixels outside every window are left alone). ``upper`` and ``lower`` are scratch
-    shaped as ``grad``: four multiplications and subtractions in all."""
-    _, ho, wo, _ = grad.shape
+    window position its ``flags`` name, and 0 to the other three, in the views ``dx``
+    (:func:`quadrants` of the input's gradient). ``upper`` and ``lower`` are scratch shaped
+    as ``grad``: four multiplications and subtractions in all."""
     up, top_left, bottom_left = flags
     np.multiply(grad, up, out=upper)
     np.subtract(grad, upper, out=lower)
-    for row, share, left in ((0, upper, top_left), (1, lower, bottom_left)):
-        first = window(dx, row, 0, 2, ho, wo)
+    for (first, second), share, left in (
+        (dx[:2], upper, top_left),
+        (dx[2:], lower, bottom_left),
+    ):
         np.multiply(share, left, out=first)
-        np.subtract(share, first, out=window(dx, row, 1, 2, ho, wo))
-    return dx
+        np.subtract(share, first, out=second)
 
 
 @register_layer
@@ -124,7 +128,7 @@ class MaxPool2D(ImageLayer):
             if training:  # which position of each window holds the (first) maximum
                 self._flags = self.flag_buffers(shape)
             top, bottom = self._kept("top", shape), self._kept("bottom", shape)
-            pool2x2(xt, y, top, bottom, self._flags)
+            pool2x2(quadrants(xt, ho, wo), y, top, bottom, self._flags)
         else:
             for k, (i, j) in enumerate(self._offsets()):
                 view = window(xt, i, j, self.stride, ho, wo)
@@ -150,7 +154,8 @@ class MaxPool2D(ImageLayer):
             if not self._tiles:
                 dx.fill(0)
             upper, lower = self._kept("top", y.shape), self._kept("bottom", y.shape)
-            return public(unpool2x2(gt, self._flags, dx, upper, lower))
+            unpool2x2(gt, self._flags, quadrants(dx, ho, wo), upper, lower)
+            return public(dx)
         dx.fill(0)
         # the gradient not yet given to a position of its window
         rest = self._kept("rest", y.shape)
