@@ -74,9 +74,13 @@ def test_fit_on_two_threads_is_repeatable_and_close_to_one(digits):
 def test_what_is_split_and_fused():
     cnn = tiny_cnn()
     one = parallel.plan(cnn, 1)
-    assert one is not None and len(one.towers) == 1
-    assert [type(x).__name__ for x in one.towers[0].layers[:2]] == ["ConvPool", "ConvPool"]
-    assert isinstance(one.towers[0].layers[0], ConvPool)
+    assert one is not None
+    first = one._towers(1)[0]
+    assert [type(x).__name__ for x in first.layers[:2]] == ["ConvPool", "ConvPool"]
+    assert isinstance(first.layers[0], ConvPool)
+    # image networks: parts of at most 64 samples, in turn on fewer threads
+    assert one.bounds(128) == [0, 64, 128] and one.bounds(50) == [0, 50]
+    assert parallel.plan(tiny_mlp(), 2).bounds(256) == [0, 128, 256]
     assert parallel.plan(tiny_mlp(), 1) is None  # nothing to fuse, nothing to split
     assert parallel.plan(tiny_cnn(batchnorm=True), 2) is None  # needs the whole batch
     assert parallel.part_bounds(128, 2) == [0, 64, 128]

@@ -38,6 +38,8 @@ from ownnet.nn.layers import Dropout, Layer
 
 #: a part has at least this many samples (smaller parts: fewer towers)
 MIN_PART = 16
+#: samples per part, at most, for networks with image layers (see :class:`BatchSplit`)
+MAX_PART = 64
 
 _POOL: ThreadPoolExecutor | None = None
 _CONTROLLER: ThreadpoolController | None = None
@@ -129,22 +131,45 @@ def part_bounds(n: int, parts: int) -> list[int]:
 
 
 class BatchSplit:
-    """Training steps of ``net`` split into parts of the batch over ``threads`` threads."""
+    """Training steps of ``net`` split into parts of the batch over ``threads`` threads.
+
+    A network with image layers cuts its batches into parts of at most :data:`MAX_PART`
+    samples even when fewer threads take them (each thread takes its parts in turn): a
+    convolution's bands of rows then stay small enough for its matrix products to run
+    at full speed.
+    """
 
     def __init__(self, net: Any, threads: int) -> None:
         self.net = net
         self.threads = max(1, int(threads))
         #: the network's layers when the towers were made
         self.layers = list(net.layers)
-        # the first tower writes its gradients into the network's own arrays
-        self.towers = [tower(net, own_grads=t > 0) for t in range(self.threads)]
-        #: per tower, its gradient arrays in the order of ``net.params()``
-        self.grads = [
-            [layer.grads[name] for layer in t.layers for name in layer.params] for t in self.towers
-        ]
-        #: the network's Dropout layers, and their twins in each tower
+        images = len(net.input_shape) == 3
+        #: samples per part, at most (``None``: one part per thread)
+        self.max_part = MAX_PART if images else None
+        #: the network's Dropout layers
         self.dropouts = [x for x in net.layers if isinstance(x, Dropout)]
-        self.tower_dropouts = [[x for x in t.layers if isinstance(x, Dropout)] for t in self.towers]
+        #: one tower per part (made as needed); the first writes its gradients into the
+        #: network's own arrays
+        self.towers: list[Any] = []
+        #: per tower, its gradient arrays in the order of ``net.params()``, and its Dropouts
+        self.grads: list[list[np.ndarray]] = []
+        self.tower_dropouts: list[list[Dropout]] = []
+
+    def _towers(self, parts: int) -> list[Any]:
+        while len(self.towers) < parts:
+            t = tower(self.net, own_grads=bool(self.towers))
+            self.towers.append(t)
+            self.grads.append([x.grads[name] for x in t.layers for name in x.params])
+            self.tower_dropouts.append([x for x in t.layers if isinstance(x, Dropout)])
+        return self.towers[:parts]
+
+    def bounds(self, n: int) -> list[int]:
+        """Where the parts of a batch of ``n`` begin and end."""
+        parts = self.threads
+        if self.max_part is not None:
+            parts = max(parts, -(-n // self.max_part))
+        return part_bounds(n, parts)
 
     def train_batch(
         self, images: np.ndarray, labels: np.ndarray, idx: np.ndarray, optimizer: Any
@@ -152,31 +177,36 @@ class BatchSplit:
         """One step on ``images[idx]`` (uint8 ``(n, n_pixels)``); returns (mean loss, correct)."""
         net = self.net
         n = len(idx)
-        bounds = part_bounds(n, self.threads)
+        bounds = self.bounds(n)
         parts = len(bounds) - 1
+        towers = self._towers(parts)
         for d, layer in enumerate(self.dropouts):  # the masks one thread would draw, by rows
             bits = layer.random_bits(n)
             per = len(bits) // n
             for t in range(parts):
                 self.tower_dropouts[t][d].bits = bits[bounds[t] * per : bounds[t + 1] * per]
-        if parts == 1:
-            loss, correct = self.towers[0]._batch_gradients(images, labels, idx)
-            optimizer.step(net._params)
-            return loss, correct
-        results: list[Any] = [None] * parts
-        with _controller().limit(limits=1, user_api="blas"):
-            pool = _pool(parts - 1)
-            futures = [
-                pool.submit(self.towers[t]._batch_gradients, images, labels, idx[a:b])
-                for t, (a, b) in enumerate(zip(bounds[1:-1], bounds[2:]), start=1)
+
+        def run(first: int) -> list[tuple[float, int]]:
+            """This thread's parts: ``first``, ``first + threads``, ..."""
+            return [
+                towers[t]._batch_gradients(images, labels, idx[bounds[t] : bounds[t + 1]])
+                for t in range(first, parts, self.threads)
             ]
-            try:
-                results[0] = self.towers[0]._batch_gradients(images, labels, idx[: bounds[1]])
-            finally:
-                for t, f in enumerate(futures, start=1):
-                    results[t] = f.result()
+
+        if parts == 1:
+            results = run(0)
+        else:
+            threads = min(self.threads, parts)
+            with _controller().limit(limits=1, user_api="blas"):
+                futures = [_pool(threads - 1).submit(run, t) for t in range(1, threads)]
+                try:
+                    mine = run(0)
+                finally:
+                    theirs = [f.result() for f in futures]
+            by_thread = [mine, *theirs]
+            results = [by_thread[t % threads][t // threads] for t in range(parts)]
             self._add_gradients(bounds)
-            optimizer.step(net._params)
+        optimizer.step(net._params)
         sizes = np.diff(bounds)
         loss = sum(r[0] * s for r, s in zip(results, sizes, strict=True)) / n
         return float(loss), sum(r[1] for r in results)
