@@ -131,7 +131,7 @@ class TrainRequest(BaseModel):
         None,
         ge=1,
         le=100000,
-        description="report every N batches (classic: a batch is 64 samples)",
+        description="report every N batches (classic: a batch is 1024 samples)",
     )
     seed: int = Field(0, ge=0, le=2**32 - 1)
 

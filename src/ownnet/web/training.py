@@ -40,8 +40,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lr": 0.1,
         "samples": 10000,
         "epochs": 1,
-        "every": 10,
-        "batch": 64,  # the classic network reports every block of 64 samples
+        "every": 1,
+        "batch": 1024,  # the classic network reports every block (ownnet.classic.BLOCK)
     },
     "mlp": {
         "title": "small MLP: 784-hidden-10, relu, softmax, cross-entropy, Adam, batches of 32",
@@ -57,7 +57,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class RunSettings:
-    """What a run trains. ``every`` is in batches (64 samples for the classic network)."""
+    """What a run trains. ``every`` is in batches (blocks of 1024 samples for the classic
+    network)."""
 
     preset: str = "classic"
     hidden: int = 100
@@ -246,7 +247,7 @@ class TrainingRun:
 
 
 def _fit_classic(run: TrainingRun, train: Any, probe: Any) -> Any:
-    """The book's network, one sample at a time; a report every ``every`` blocks of 64."""
+    """The book's network, one sample at a time; a report every ``every`` blocks of 1024."""
     from ownnet.classic import Network
 
     s = run.settings
