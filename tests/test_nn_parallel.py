@@ -86,3 +86,23 @@ def test_what_is_split_and_fused():
     assert parallel.part_bounds(128, 2) == [0, 64, 128]
     assert parallel.part_bounds(100, 3) == [0, 33, 66, 100]
     assert parallel.part_bounds(20, 2) == [0, 20]  # parts of 10 would be too small
+
+
+@pytest.mark.parametrize("make", [tiny_cnn, tiny_mlp])
+def test_split_evaluation_equals_the_plain_one(make, digits, monkeypatch):
+    images, labels = digits
+
+    class Data:
+        pass
+
+    Data.images, Data.labels = images, labels
+    net = make()
+    monkeypatch.setattr(parallel, "plan", lambda net, threads=None: None)
+    plain = net.outputs(images), net.loss_accuracy(Data)
+    monkeypatch.undo()
+    monkeypatch.setattr(parallel, "blas_threads", lambda: 2)
+    split = net.outputs(images), net.loss_accuracy(Data)
+    assert net._split is not None and len(net._split.towers) == 2
+    np.testing.assert_allclose(split[0], plain[0], rtol=1e-12, atol=1e-15)
+    assert split[1] == pytest.approx(plain[1], rel=1e-12)
+    assert net.outputs(images[:3]).shape == (3, 10)  # a few images: no split

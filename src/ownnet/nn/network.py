@@ -602,25 +602,32 @@ class Network(Classifier):
         return flat
 
     def _chunks(self, flat: np.ndarray) -> Any:
+        """``(first row, outputs, logits or None)`` per chunk of ``flat`` (in parts on threads
+        where :mod:`ownnet.nn.parallel` splits the network)."""
+        split = parallel.plan(self) if len(flat) >= parallel.MIN_SPLIT else None
+        if split is not None:
+            self._split = split
+            yield from split.chunks(flat)
+            return
         for i in range(0, len(flat), self.eval_chunk):
-            yield i, self._forward_pixels(flat[i : i + self.eval_chunk], False)
+            yield i, self._forward_pixels(flat[i : i + self.eval_chunk], False), self._logits()
 
     def outputs(self, images: np.ndarray) -> np.ndarray:
         """Network outputs (float64) for uint8 images ``(n, 28, 28)`` or ``(n, 784)`` ->
         ``(n, n_outputs)``."""
         flat = self._flat(images, "images")
         result = np.empty((len(flat), self.n_outputs))
-        for i, out in self._chunks(flat):
+        for i, out, _ in self._chunks(flat):
             result[i : i + len(out)] = out
         return result
 
     def _loss_accuracy(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
         total = 0.0
         correct = 0
-        for i, out in self._chunks(images):
+        for i, out, logits in self._chunks(images):
             lab = labels[i : i + len(out)]
             y = self._target_table[lab]
-            total += self.loss.fn(out, y, self._logits()) * len(out)
+            total += self.loss.fn(out, y, logits) * len(out)
             correct += int(np.count_nonzero(out.argmax(axis=1) == lab))
         return total / len(images), correct / len(images)
 

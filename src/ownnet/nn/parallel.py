@@ -26,6 +26,7 @@ matrix products still use the BLAS threads).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,6 +41,8 @@ from ownnet.nn.layers import Dropout, Layer
 MIN_PART = 16
 #: samples per part, at most, for networks with image layers (see :class:`BatchSplit`)
 MAX_PART = 64
+#: evaluate at least this many images at once before splitting them over threads
+MIN_SPLIT = 2 * MIN_PART
 
 _POOL: ThreadPoolExecutor | None = None
 _CONTROLLER: ThreadpoolController | None = None
@@ -210,6 +213,35 @@ class BatchSplit:
         sizes = np.diff(bounds)
         loss = sum(r[0] * s for r, s in zip(results, sizes, strict=True)) / n
         return float(loss), sum(r[1] for r in results)
+
+    def chunks(self, flat: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+        """Evaluation of uint8 images ``flat (n, n_pixels)``: ``(first row, outputs, logits or
+        None)`` per chunk, in order. The threads take chunks in turn, each through its own
+        tower; a chunk's arrays are valid until the next is asked for."""
+        net = self.net
+        size = self.max_part or max(MIN_PART, min(net.eval_chunk, -(-len(flat) // self.threads)))
+        starts = list(range(0, len(flat), size))
+        towers = self._towers(min(self.threads, len(starts)))
+
+        def run(t: int, start: int) -> tuple[int, np.ndarray, np.ndarray | None]:
+            tower = towers[t]
+            out = tower._forward_pixels(flat[start : start + size], False)
+            return start, out, tower._logits()
+
+        if len(towers) == 1:
+            for start in starts:
+                yield run(0, start)
+            return
+        pool = _pool(len(towers) - 1)
+        for first in range(0, len(starts), len(towers)):
+            group = starts[first : first + len(towers)]
+            with _controller().limit(limits=1, user_api="blas"):
+                futures = [pool.submit(run, t, s) for t, s in enumerate(group[1:], start=1)]
+                try:
+                    results = [run(0, group[0])]
+                finally:
+                    results += [f.result() for f in futures]
+            yield from results
 
     def _add_gradients(self, bounds: list[int]) -> None:
         """The batch's gradients, ``sum_t (n_t / n) * grads_t``, into the first tower's arrays
