@@ -198,6 +198,7 @@ class BatchSplit:
 
         if parts == 1:
             results = run(0)
+            optimizer.step(net._params)
         else:
             threads = min(self.threads, parts)
             with _controller().limit(limits=1, user_api="blas"):
@@ -206,10 +207,16 @@ class BatchSplit:
                     mine = run(0)
                 finally:
                     theirs = [f.result() for f in futures]
-            by_thread = [mine, *theirs]
-            results = [by_thread[t % threads][t // threads] for t in range(parts)]
-            self._add_gradients(bounds)
-        optimizer.step(net._params)
+                by_thread = [mine, *theirs]
+                results = [by_thread[t % threads][t // threads] for t in range(parts)]
+                self._add_gradients(bounds)
+                # the update too on all threads (it goes value by value: same result)
+                own = optimizer.threads
+                optimizer.threads = max(own or 1, threads)
+                try:
+                    optimizer.step(net._params)
+                finally:
+                    optimizer.threads = own
         sizes = np.diff(bounds)
         loss = sum(r[0] * s for r, s in zip(results, sizes, strict=True)) / n
         return float(loss), sum(r[1] for r in results)
