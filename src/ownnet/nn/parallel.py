@@ -226,8 +226,13 @@ class BatchSplit:
         None)`` per chunk, in order. The threads take chunks in turn, each through its own
         tower; a chunk's arrays are valid until the next is asked for."""
         net = self.net
-        size = self.max_part or max(MIN_PART, min(net.eval_chunk, -(-len(flat) // self.threads)))
-        starts = list(range(0, len(flat), size))
+        n = len(flat)
+        if self.max_part is not None:
+            size = self.max_part
+        else:  # chunks of at most eval_chunk images, as many for each thread
+            per_thread = -(-n // (self.threads * net.eval_chunk))
+            size = max(MIN_PART, -(-n // (self.threads * per_thread)))
+        starts = list(range(0, n, size))
         towers = self._towers(min(self.threads, len(starts)))
 
         def run(t: int, start: int) -> tuple[int, np.ndarray, np.ndarray | None]:
