@@ -97,3 +97,13 @@ def test_bad_weights_are_explained(digits):
     with pytest.raises(ValueError, match=r"one value per pixel value \(256,\)"):
         blocks.Workspace(784, 16, 10, False, inputs=SCALE[:10], targets=(0.01, 0.99))
     assert blocks.train_samples(net.wih, net.who, 0.1, *(a[:0] for a in digits), work) == (0, 0)
+
+
+def test_a_trained_network_still_copies_and_pickles(digits):
+    import pickle
+
+    net = classic.Network(784, 16, 10, seed=0)
+    net.fit(type("Data", (), {"images": digits[0], "labels": digits[1]}), 1, progress=False)
+    twin = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(twin.wih, net.wih)
+    twin.fit(type("Data", (), {"images": digits[0], "labels": digits[1]}), 1, progress=False)

@@ -139,6 +139,9 @@ class Workspace:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="ownnet-blocks")
         return self._pool
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_pool": None}  # a thread does not travel
+
     def close(self) -> None:
         """Stop the worker thread."""
         if self._pool is not None:
