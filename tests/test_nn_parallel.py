@@ -105,4 +105,4 @@ def test_split_evaluation_equals_the_plain_one(make, digits, monkeypatch):
     assert net._split is not None and len(net._split.towers) == 2
     np.testing.assert_allclose(split[0], plain[0], rtol=1e-12, atol=1e-15)
     assert split[1] == pytest.approx(plain[1], rel=1e-12)
-    assert net.outputs(images[:3]).shape == (3, 10)  # a few images: no split
+    assert net.outputs(images[:3]).shape == (3, 10)  # a few images

@@ -604,7 +604,7 @@ class Network(Classifier):
     def _chunks(self, flat: np.ndarray) -> Any:
         """``(first row, outputs, logits or None)`` per chunk of ``flat`` (in parts on threads
         where :mod:`ownnet.nn.parallel` splits the network)."""
-        split = parallel.plan(self) if len(flat) >= parallel.MIN_SPLIT else None
+        split = parallel.for_evaluation(self, len(flat))
         if split is not None:
             self._split = split
             yield from split.chunks(flat)

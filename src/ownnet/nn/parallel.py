@@ -1,13 +1,15 @@
 """Training steps split over threads: each thread trains on its own part of the batch.
 
 With ``T`` threads, a batch of ``N`` samples is cut into ``T`` parts of consecutive
-rows. Each part goes through its own *tower*: a copy of the network whose layers share
-the parameters but keep their own buffers and gradients. The towers run at the same
-time, each on one core: NumPy lets go of Python's lock inside its loops and matrix
-products, and each tower's matrix products run on one BLAS thread. So everything is
-split, not only the matrix products: scaling the pixels, im2col, pooling,
-activations. Then the towers' gradients are added, weighted by the size of their part
-(each is the gradient of its part's mean loss), and the optimiser takes one step.
+rows (more, of at most :data:`MAX_PART` samples, for networks on images). Each part
+goes through its own *tower*: a copy of the network whose layers share the parameters
+but keep their own buffers and gradients. The towers run at the same time, each on
+one core: NumPy lets go of Python's lock inside its loops and matrix products, and
+each tower's matrix products run on one BLAS thread. So everything is split, not only
+the matrix products: scaling the pixels, im2col, pooling, activations. Then the
+towers' gradients are added, weighted by the size of their part (each is the gradient
+of its part's mean loss), and the optimiser takes one step, on all threads too.
+Evaluation (:meth:`BatchSplit.chunks`) splits its images the same way.
 
 Dropout masks are drawn for the whole batch before the towers start, from the same
 generator and in the same order as one thread would draw them, so a split run draws the
@@ -41,7 +43,7 @@ from ownnet.nn.layers import Dropout, Layer
 MIN_PART = 16
 #: samples per part, at most, for networks with image layers (see :class:`BatchSplit`)
 MAX_PART = 64
-#: evaluate at least this many images at once before splitting them over threads
+#: networks without image layers evaluate fewer images than this without the towers
 MIN_SPLIT = 2 * MIN_PART
 
 _POOL: ThreadPoolExecutor | None = None
@@ -67,6 +69,14 @@ def blas_threads() -> int:
     """The number of threads NumPy's BLAS uses now (``threadpool_limits`` sets it)."""
     info = _controller().select(user_api="blas").info()
     return max([int(lib["num_threads"]) for lib in info] or [1])
+
+
+def for_evaluation(net: Any, n: int) -> BatchSplit | None:
+    """The split to evaluate ``n`` images of ``net`` with (:meth:`BatchSplit.chunks`), or
+    ``None`` for the plain layers: a few images of a network without image layers."""
+    if n < MIN_SPLIT and len(net.input_shape) != 3:
+        return None
+    return plan(net)
 
 
 def splittable(net: Any) -> bool:
@@ -240,9 +250,11 @@ class BatchSplit:
             out = tower._forward_pixels(flat[start : start + size], False)
             return start, out, tower._logits()
 
-        if len(towers) == 1:
+        if len(towers) == 1:  # one thread (or one chunk): no waiting for other BLAS threads
             for start in starts:
-                yield run(0, start)
+                with _controller().limit(limits=1, user_api="blas"):
+                    result = run(0, start)
+                yield result
             return
         pool = _pool(len(towers) - 1)
         for first in range(0, len(starts), len(towers)):
