@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from ownnet import blocks
 from ownnet.classifier import Classifier
 from ownnet.history import History
-from ownnet.threads import default_threads
+from ownnet.threads import blas_threads
 
 #: The ways to split the output error among the hidden nodes (see :meth:`Network.hidden_errors`).
 ERROR_SPLITS = ("transpose", "transpose_scaled", "proportional", "equal")
@@ -119,6 +119,8 @@ class Network(Classifier):
         self._e_h = np.empty(self.n_hidden)
         self._t = np.full(self.n_output, 0.01)
         self._work: blocks.Workspace | None = None
+        #: fit's threads: BLAS's now (fit pins BLAS to one thread; sweeps pin it before)
+        self._threads = blas_threads()
 
     @property
     def sizes(self) -> tuple[int, int, int]:
@@ -284,9 +286,8 @@ class Network(Classifier):
         """Train on the samples in order, one at a time, exactly as :meth:`train` (fast:
         :mod:`ownnet.blocks`); returns their summed quadratic loss and how many were right."""
         if self._work is None:
-            threads = default_threads()
             self._work = blocks.Workspace(
-                *self.sizes, self.bias, inputs=SCALE, targets=(0.01, 0.99), threads=threads
+                *self.sizes, self.bias, inputs=SCALE, targets=(0.01, 0.99), threads=self._threads
             )
         return blocks.train_samples(
             self.wih, self.who, self.lr, images, labels, self._work, self.error_split

@@ -12,6 +12,9 @@ A run with ``--threads 1`` and one with ``--threads 2`` therefore end with
 slightly different weights (and accuracies that differ in the last digits);
 each is repeatable. The book's network (:mod:`ownnet.blocks`) gives the same
 numbers with any thread count.
+
+The training code reads the count from BLAS (:func:`blas_threads`): the command line
+sets it with threadpoolctl's ``threadpool_limits``, sweeps pin each run to one.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from threadpoolctl import ThreadpoolController
+
 #: the default never goes above this (more threads split a batch of 128 too finely)
 MAX_THREADS = 8
 
 _CPU_DIR = Path("/sys/devices/system/cpu")
+_CONTROLLER: ThreadpoolController | None = None
 
 
 def usable_cpus() -> list[int]:
@@ -46,6 +52,23 @@ def physical_cores(cpus: list[int] | None = None, cpu_dir: Path = _CPU_DIR) -> i
             return max(1, len(cpus))
         cores.add((package, core))
     return max(1, len(cores))
+
+
+def blas_threads() -> int:
+    """The number of threads NumPy's BLAS uses now (``threadpool_limits`` sets it; 1 where
+    threadpoolctl finds no BLAS)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    info = _CONTROLLER.select(user_api="blas").info()
+    return max([int(lib["num_threads"]) for lib in info] or [1])
+
+
+def controller() -> ThreadpoolController:
+    """threadpoolctl's controller of this process's thread pools (made once)."""
+    blas_threads()
+    assert _CONTROLLER is not None
+    return _CONTROLLER
 
 
 def default_threads() -> int:

@@ -33,11 +33,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from ownnet.nn.batchnorm import BatchNorm
 from ownnet.nn.fused import ConvPool, fusable
 from ownnet.nn.layers import Dropout, Layer
+from ownnet.threads import blas_threads, controller
 
 #: a part has at least this many samples (smaller parts: fewer towers)
 MIN_PART = 16
@@ -47,7 +47,6 @@ MAX_PART = 64
 MIN_SPLIT = 2 * MIN_PART
 
 _POOL: ThreadPoolExecutor | None = None
-_CONTROLLER: ThreadpoolController | None = None
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -56,19 +55,6 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     if _POOL is None or _POOL._max_workers < workers:
         _POOL = ThreadPoolExecutor(workers, thread_name_prefix="ownnet-tower")
     return _POOL
-
-
-def _controller() -> ThreadpoolController:
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
-
-
-def blas_threads() -> int:
-    """The number of threads NumPy's BLAS uses now (``threadpool_limits`` sets it)."""
-    info = _controller().select(user_api="blas").info()
-    return max([int(lib["num_threads"]) for lib in info] or [1])
 
 
 def for_evaluation(net: Any, n: int) -> BatchSplit | None:
@@ -211,7 +197,7 @@ class BatchSplit:
             optimizer.step(net._params)
         else:
             threads = min(self.threads, parts)
-            with _controller().limit(limits=1, user_api="blas"):
+            with controller().limit(limits=1, user_api="blas"):
                 futures = [_pool(threads - 1).submit(run, t) for t in range(1, threads)]
                 try:
                     mine = run(0)
@@ -252,14 +238,14 @@ class BatchSplit:
 
         if len(towers) == 1:  # one thread (or one chunk): no waiting for other BLAS threads
             for start in starts:
-                with _controller().limit(limits=1, user_api="blas"):
+                with controller().limit(limits=1, user_api="blas"):
                     result = run(0, start)
                 yield result
             return
         pool = _pool(len(towers) - 1)
         for first in range(0, len(starts), len(towers)):
             group = starts[first : first + len(towers)]
-            with _controller().limit(limits=1, user_api="blas"):
+            with controller().limit(limits=1, user_api="blas"):
                 futures = [pool.submit(run, t, s) for t, s in enumerate(group[1:], start=1)]
                 try:
                     results = [run(0, group[0])]
