@@ -109,9 +109,10 @@ def stages(layers: list[Layer]) -> list[Layer]:
     return out
 
 
-def tower(net: Any, own_grads: bool) -> Any:
+def tower(net: Any, own_grads: bool, buffers_of: Any = None) -> Any:
     """A shallow copy of the network ``net`` whose layers are twins (:func:`twin`), fused into
-    :func:`stages`, with buffers of its own."""
+    :func:`stages`, with buffers of its own, or those of the tower ``buffers_of`` (for
+    parts that the same thread trains one after the other)."""
     other = copy.copy(net)
     other.layers = stages([twin(x, own_grads) for x in net.layers])
     other._needs_input_grad = [
@@ -119,6 +120,12 @@ def tower(net: Any, own_grads: bool) -> Any:
     ]
     other._buffers = {}
     other._split = None
+    if buffers_of is not None:
+        other._buffers = buffers_of._buffers
+        for mine, theirs in zip(other.layers, buffers_of.layers, strict=True):
+            mine._buffers = theirs._buffers
+            if isinstance(mine, ConvPool):
+                mine.conv._buffers, mine.pool._buffers = theirs.conv._buffers, theirs.pool._buffers
     return other
 
 
@@ -157,7 +164,9 @@ class BatchSplit:
 
     def _towers(self, parts: int) -> list[Any]:
         while len(self.towers) < parts:
-            t = tower(self.net, own_grads=bool(self.towers))
+            k = len(self.towers)
+            same_thread = self.towers[k - self.threads] if k >= self.threads else None
+            t = tower(self.net, own_grads=k > 0, buffers_of=same_thread)
             self.towers.append(t)
             self.grads.append([x.grads[name] for x in t.layers for name in x.params])
             self.tower_dropouts.append([x for x in t.layers if isinstance(x, Dropout)])
