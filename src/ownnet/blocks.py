@@ -96,6 +96,7 @@ class Workspace:
         self.q = [np.zeros((m, width)) for _ in range(2)]
         #: lr * (x_i . x_j) below the diagonal, 1 on it (only the lower triangle is read)
         self.gram = np.zeros((m, m))
+        self.pixels = np.empty((m, n_in))
         self.cross = np.zeros((m, m))
         self.product = np.zeros((m, n_hid))
         self.correction = np.zeros((m, n_hid))
@@ -117,7 +118,6 @@ class Workspace:
         # views made once: the walk through a block only looks them up
         self.rows = [
             (
-                self.gram[i, : i + 1],
                 self.y[i],
                 self.y[i, :n_hid],
                 self.y[i, : n_hid + b],
@@ -130,6 +130,7 @@ class Workspace:
             for i in range(m)
         ]
         self.heads = [[q[: i + 1] for i in range(m)] for q in self.q]
+        self.gram_rows = [self.gram[i, : i + 1] for i in range(m)]
         self.deltas = [[(q[i], q[i, n_hid + b :]) for i in range(m)] for q in self.q]
         self._pool: ThreadPoolExecutor | None = None
 
@@ -190,7 +191,11 @@ def train_samples(
     def scale(k: int) -> np.ndarray:
         s, e = blocks[k]
         x = work.x[k % 3]
-        np.take(work.inputs, images[s:e], out=x[: e - s, :n_in])
+        if work.bias:  # take into a contiguous array: a strided one is ten times slower
+            np.take(work.inputs, images[s:e], out=work.pixels[: e - s])
+            x[: e - s, :n_in] = work.pixels[: e - s]
+        else:
+            np.take(work.inputs, images[s:e], out=x[: e - s])
         return x[: e - s]
 
     def ahead(k: int) -> None:
@@ -203,43 +208,59 @@ def train_samples(
 
     xk = scale(0)
     np.matmul(xk, wih.T, out=work.q[0][: len(xk), :n_hid])
+    _gram(xk, work.gram, lr)
     for k, (s, e) in enumerate(blocks):
         mk = e - s
         q = work.q[k % 2]
         if k + 1 < len(blocks):
             scale(k + 1)
-        # lr * (x_i . x_j) below the diagonal, 1 on it
-        np.matmul(xk, xk.T, out=work.gram[:mk, :mk] if mk < m else work.gram)
-        work.gram *= lr
-        work.gram.flat[:: m + 1] = 1.0
         if use_pool:
             pending = work.pool().submit(ahead, k)
         else:
             ahead(k)
         np.take(work.table, labels[s:e], axis=0, out=work.t[:mk])
+        if k + 1 < len(blocks):
+            _gram(
+                work.x[(k + 1) % 3][: blocks[k + 1][1] - blocks[k + 1][0]],
+                work.grams[(k + 1) % 2],
+                lr,
+            )
         _walk(who, lr, work, k % 2, mk, error_split)
         e_o = work.e[:mk, n_hid + work.bias :]
         loss += 0.5 * float(np.vdot(e_o, e_o))
         outputs = work.y[:mk, n_hid + work.bias :]
         right += int(np.count_nonzero(outputs.argmax(axis=1) == labels[s:e]))
-        if pending is not None:
-            pending.result()
-            pending = None
         if k + 1 < len(blocks):
             # the next block's hidden inputs: X_{k+1} wih_k^T + lr (X_{k+1} X_k^T) D_k
             s1, e1 = blocks[k + 1]
             m1 = e1 - s1
             x1 = work.x[(k + 1) % 3][:m1]
+            _gram(x1, work.gram, lr)
             cross = work.cross[:m1, :mk]
             np.matmul(x1, xk.T, out=cross)
             cross *= lr
             corr = work.correction[:m1]
             np.matmul(cross, q[:mk, :n_hid], out=corr)
+            if pending is not None:
+                pending.result()
+                pending = None
             np.add(work.product[:m1], corr, out=work.q[(k + 1) % 2][:m1, :n_hid])
             xk = x1
         else:
+            if pending is not None:
+                pending.result()
+                pending = None
             _update(wih, lr, q, work.x[k % 3], (s, e), n_hid)
     return loss, right
+
+
+def _gram(x: np.ndarray, out: np.ndarray, lr: float) -> None:
+    """``out[:m, :m]`` = ``lr * (x_i . x_j)`` below the diagonal and 1 on it, for the block's
+    inputs ``x (m, inputs)`` (only the lower triangle is read)."""
+    m = len(x)
+    np.matmul(x, x.T, out=out if m == len(out) else out[:m, :m])
+    out *= lr
+    out.flat[:: len(out) + 1] = 1.0
 
 
 def _update(
@@ -259,7 +280,7 @@ def _walk(
     sample ``i`` go into row ``i`` of ``work.y``, ``work.e`` and ``work.q[which]``;
     ``who`` is updated after each."""
     n_hid = work.sizes[1]
-    heads, deltas = work.heads[which], work.deltas[which]
+    heads, deltas, gram_rows = work.heads[which], work.deltas[which], work.gram_rows
     z, tmp, ones = work.z, work.tmp, work.ones
     z_h = z[:n_hid]
     who_t = who.T  # Fortran-ordered (hidden [+1], outputs): dger writes into who
@@ -268,9 +289,9 @@ def _walk(
     dot, multiply, subtract = np.dot, np.multiply, np.subtract
     split = None if error_split == "transpose" else _SPLITS[error_split]
     for i in range(mk):
-        gram_row, y, y_h, y_hb, y_o, e, e_h, e_o, t = work.rows[i]
+        y, y_h, y_hb, y_o, e, e_h, e_o, t = work.rows[i]
         # hidden outputs: sigmoid(wih_0 x_i + lr sum_{j<i} (x_j . x_i) d_j)
-        dot(gram_row, heads[i], z)
+        dot(gram_rows[i], heads[i], z)
         expit(z_h, y_h)
         # outputs and their errors
         dot(who, y_hb, y_o)
