@@ -219,12 +219,6 @@ def train_samples(
         else:
             ahead(k)
         np.take(work.table, labels[s:e], axis=0, out=work.t[:mk])
-        if k + 1 < len(blocks):
-            _gram(
-                work.x[(k + 1) % 3][: blocks[k + 1][1] - blocks[k + 1][0]],
-                work.grams[(k + 1) % 2],
-                lr,
-            )
         _walk(who, lr, work, k % 2, mk, error_split)
         e_o = work.e[:mk, n_hid + work.bias :]
         loss += 0.5 * float(np.vdot(e_o, e_o))
