@@ -87,16 +87,15 @@ class Workspace:
         self.threads = max(1, int(threads))
         n_in, n_hid, n_out = self.sizes
         m = self.block
-        #: width of a row [hidden, (bias node), outputs]
+        #: a row [hidden, (bias node), outputs]
         width = n_hid + b + n_out
-        self.width = width
         #: scaled inputs of three blocks in turn (previous, current, next), bias column 1.0
         self.x = [np.ones((m, n_in + b)) for _ in range(3)]
         #: per block: rows [hidden input of sample i | deltas of samples before it]
         self.q = [np.zeros((m, width)) for _ in range(2)]
         #: lr * (x_i . x_j) below the diagonal, 1 on it (only the lower triangle is read)
         self.gram = np.zeros((m, m))
-        self.pixels = np.empty((m, n_in))
+        self.pixels = np.empty((m, n_in))  # scaled pixels, when x has a bias column
         self.cross = np.zeros((m, m))
         self.product = np.zeros((m, n_hid))
         self.correction = np.zeros((m, n_hid))
