@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.augmentation import RandomTransform
 from ownnet.data.mnist import load_mnist
 from ownnet.memory import peak_rss_mb
-from ownnet.nn import SGD, Adam, Cosine, Network, RandomTransform, RMSprop
+from ownnet.nn import SGD, Adam, Cosine, Network, RMSprop
 
 
 def run_case(case: str, splits: Any, seed: int, epochs: int | None, verbose: int) -> dict:
@@ -61,9 +62,9 @@ def run_case(case: str, splits: Any, seed: int, epochs: int | None, verbose: int
     start = time.perf_counter()
     history = net.fit(
         splits.train,
-        epochs,
+        epochs=epochs,
         validation_data=splits.test,
-        rng=np.random.default_rng(fit_seed),
+        seed=np.random.default_rng(fit_seed),
         verbose=verbose,
         **fit,
     )
@@ -72,7 +73,7 @@ def run_case(case: str, splits: Any, seed: int, epochs: int | None, verbose: int
     return {
         "case": case,
         "epochs": epochs,
-        "test_accuracy": round(net.evaluate(splits.test), 4),
+        "test_accuracy": round(net.score(splits.test), 4),
         "best_val_accuracy": round(max(history["val_accuracy"]), 4),
         "final_loss": round(history.last("loss"), 4),
         "seconds": round(seconds, 1),

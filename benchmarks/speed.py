@@ -11,7 +11,8 @@ Cases (MNIST-sized: 60,000 uint8 images of 784 pixels):
   images for both engines).
 
 Both engines train the same network on the same data with the same number
-of threads (numpy's BLAS threads, via threadpoolctl; ``torch.set_num_threads``).
+of threads (``--threads``, default ownnet's: one per physical core; ownnet splits
+each batch between them, ``ownnet.nn.parallel``; ``torch.set_num_threads``).
 PyTorch gets the images as one float32 tensor scaled once (its usual setup);
 ownnet scales each batch from uint8.
 
@@ -47,10 +48,11 @@ import time
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from ownnet.nn import SGD, Adam, Dense, Dropout, Network, RMSprop
 from ownnet.nn.cnn import multiply_adds
+from ownnet.threads import default_threads
 
 CASES = ("a64", "a128", "b128")
 #: cases that run only when asked for
@@ -215,7 +217,9 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per engine and case")
     parser.add_argument("--samples", type=int, default=60000, help="samples per epoch")
-    parser.add_argument("--threads", type=int, help="BLAS/torch threads (default: numpy's)")
+    parser.add_argument(
+        "--threads", type=int, help="threads for both engines (default: ownnet's default)"
+    )
     parser.add_argument("--gemm-size", type=int, default=2048)
     parser.add_argument("--no-torch", action="store_true", help="time ownnet only")
     parser.add_argument("--seed", type=int, default=0)
@@ -227,8 +231,7 @@ def main() -> None:
 
     images, labels, source = load_images(args.data, args.samples)
     n = len(images)
-    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
-    threads = args.threads or (blas[0]["num_threads"] if blas else os.cpu_count() or 1)
+    threads = args.threads or default_threads()
     with threadpool_limits(threads, user_api="blas"):
         torch = None
         if not args.no_torch:
@@ -281,6 +284,7 @@ def main() -> None:
             row["flop_bound_s"] = round(bound, 4)
             row["x_flop_bound"] = round(best["ownnet"] / bound, 3)
             row["sgemm_gflops"] = round(rate / 1e9, 1)
+            row["load_avg"] = [round(x, 2) for x in os.getloadavg()]
             print(json.dumps(row), flush=True)
         print(
             json.dumps(

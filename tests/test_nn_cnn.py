@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from conftest import assert_same_run, synthetic_digits
+from mnist_files import real_dir, write_idx_dir
 from PIL import Image
 
 from ownnet.augmentation import RandomTransform
@@ -146,34 +147,36 @@ def test_channel_maximisation_raises_the_channel_mean():
 # -- the command line ------------------------------------------------------------------------
 
 
+def blocky_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fake digits a CNN can learn: per class a fixed coarse 7x7 pattern blown up to 28x28
+    (shapes that survive pooling, small shifts and rotations, unlike pixel noise), with 5% of
+    the pixels flipped. uint8 ``(n, 28, 28)`` and labels ``(n,)``."""
+    coarse = np.random.default_rng(1234).random((10, 7, 7)) > 0.6
+    prototypes = np.kron(coarse, np.ones((4, 4), bool))
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    flip = rng.random((n, 28, 28)) < 0.05
+    return (np.where(flip, ~prototypes[labels], prototypes[labels]) * 255).astype(np.uint8), labels
+
+
+@pytest.fixture(scope="module")
+def digits_dir(small_mnist_dir, tmp_path_factory):
+    """3,000 + 500 real MNIST digits when they are around, else blocky fake ones."""
+    if real_dir("mnist") is not None:
+        return small_mnist_dir
+    splits = {"train": blocky_digits(3000, 1), "test": blocky_digits(500, 2)}
+    return write_idx_dir(tmp_path_factory.mktemp("blocky-digits"), splits)
+
+
 def train_cnn(data, out, *extra):
-    return main(
-        [
-            "train",
-            "--model",
-            "cnn",
-            "--data",
-            str(data),
-            "--filters",
-            "4,8",
-            "--layers",
-            "16",
-            "--batch-size",
-            "100",
-            "--seed",
-            "3",
-            "--out",
-            str(out),
-            *extra,
-        ]
-    )
+    return main(["train", "--model", "cnn", "--data", str(data), "--filters", "4,8",
+                 "--layers", "16", "--batch-size", "100", "--seed", "3", "--out", str(out),
+                 *extra])  # fmt: skip
 
 
-def test_train_cnn_then_test_and_predict(small_mnist_dir, tmp_path, capsys):
+def test_train_cnn_then_test_and_predict(digits_dir, tmp_path, capsys):
     out = tmp_path / "cnn.npz"
-    assert (
-        train_cnn(small_mnist_dir, out, "--epochs", "2", "--dropout", "0.1", "--lr", "0.003") == 0
-    )
+    assert train_cnn(digits_dir, out, "--epochs", "2", "--dropout", "0.1", "--lr", "0.003") == 0
     text = capsys.readouterr().out
     assert "matrix engine CNN 1x28x28-conv4-pool-conv8-pool-16-10, 3x3 kernels" in text
     assert "new random rotations up to 10 degrees and shifts up to 2 px each epoch" in text
@@ -191,14 +194,14 @@ def test_train_cnn_then_test_and_predict(small_mnist_dir, tmp_path, capsys):
     assert (training["max_angle"], training["max_shift"]) == (10.0, 2)
     assert meta["test_accuracy"] > 0.4  # chance: 0.1
 
-    assert main(["test", str(out), "--data", str(small_mnist_dir)]) == 0
+    assert main(["test", str(out), "--data", str(digits_dir)]) == 0
     report = capsys.readouterr().out
     acc = float(next(x for x in report.splitlines() if x.startswith("accuracy:")).split()[1])
     assert acc == pytest.approx(meta["test_accuracy"], abs=1e-4)
 
     from ownnet.data.mnist import load_mnist
 
-    test = load_mnist(small_mnist_dir, progress=False).test
+    test = load_mnist(digits_dir, progress=False).test
     png = tmp_path / "digit.png"
     Image.fromarray(255 - np.asarray(test.images[0])).save(png)  # dark ink on white
     assert main(["predict", str(out), str(png)]) == 0
@@ -208,31 +211,15 @@ def test_train_cnn_then_test_and_predict(small_mnist_dir, tmp_path, capsys):
 
 
 def test_cnn_checkpoint_resume_gives_the_same_run(small_mnist_dir, tmp_path):
-    """The resumed run draws the same augmentations (a cosine schedule would depend on the
-    first run's --epochs, so this uses a constant one)."""
+    """The resumed run draws the same augmentations and dropout masks (a cosine schedule would
+    depend on the first run's --epochs, so this uses a constant one). Two threads, given:
+    batches split into parts, the same however busy the machine is."""
     straight, part, ck = tmp_path / "straight.npz", tmp_path / "part.npz", tmp_path / "ck.npz"
-    opts = ("--quiet", "--schedule", "constant")
+    opts = ("--quiet", "--schedule", "constant", "--threads", "2")
     assert train_cnn(small_mnist_dir, straight, "--epochs", "2", *opts) == 0
     assert train_cnn(small_mnist_dir, part, "--epochs", "1", "--checkpoint", str(ck), *opts) == 0
-    assert (
-        main(
-            [
-                "train",
-                "--model",
-                "cnn",
-                "--data",
-                str(small_mnist_dir),
-                "--resume",
-                str(ck),
-                "--epochs",
-                "2",
-                "--out",
-                str(part),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert main(["train", "--model", "cnn", "--data", str(small_mnist_dir), "--resume", str(ck),
+                 "--epochs", "2", "--out", str(part), *opts[:1], *opts[3:]]) == 0  # fmt: skip
     assert_same_run(straight, part)
 
 

@@ -11,6 +11,7 @@ from ownnet.nn.batchnorm import BatchNorm
 from ownnet.nn.conv import Conv2D
 from ownnet.nn.dense import Dense
 from ownnet.nn.flatten import Flatten
+from ownnet.nn.fused import ConvPool, fusable
 from ownnet.nn.im2col import out_size
 from ownnet.nn.network import Network
 from ownnet.nn.pooling import MaxPool2D
@@ -192,3 +193,71 @@ def test_conv_network_gradients_end_to_end():
     check(gx, numeric_grad(loss, x), floor=1e-3)
     for p in net.params():
         check(grads[p.name], numeric_grad(loss, p.value), floor=1e-3)
+
+
+# -- ConvPool: convolution, relu and 2x2 pooling as one training stage ------------------------
+
+
+def conv_pool(conv, pool, input_shape, band_bytes, pairs):
+    built(conv, input_shape)
+    built(pool, conv.output_shape)
+    stage = ConvPool(conv, pool)
+    stage.band_bytes = band_bytes
+    stage.pairs = pairs
+    return stage
+
+
+@pytest.mark.parametrize("pairs", [True, False])
+@pytest.mark.parametrize(
+    ("shape", "conv", "band_bytes"),
+    [
+        ((2, 6, 8), dict(filters=3, kernel_size=3, padding="same"), 1),  # one pooled row a band
+        ((2, 7, 9), dict(filters=3, kernel_size=3, padding="same"), 1 << 20),  # odd sizes
+        ((1, 9, 9), dict(filters=2, kernel_size=(2, 3), stride=2), 1),
+        ((3, 4, 6), dict(filters=2, kernel_size=1, use_bias=False), 1),  # the input as columns
+        ((3, 4, 6), dict(filters=2, kernel_size=1), 1 << 20),
+    ],
+)
+def test_conv_pool_gradients(shape, conv, band_bytes, pairs):
+    rng = np.random.default_rng(5)
+    layer = Conv2D(activation="relu", **conv)
+    stage = conv_pool(layer, MaxPool2D(2), shape, band_bytes, pairs)
+    if layer.use_bias:
+        layer.params["b"][...] = rng.normal(0, 0.3, layer.filters)
+    check_layer(stage, rng.normal(size=(3, *shape)), training=True)
+
+
+@pytest.mark.parametrize("pairs", [True, False])
+@pytest.mark.parametrize("band_bytes", [1, 1 << 20])
+def test_conv_pool_equals_the_two_layers_ties_included(band_bytes, pairs):
+    """Whole numbers make ties everywhere: zeros before the relu, equal maxima in windows."""
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, (4, 2, 8, 6)).astype(np.float64)
+    grad = rng.integers(-3, 4, (4, 3, 4, 3)).astype(np.float64)
+    layers = [built(Conv2D(3, 3, padding="same", activation="relu"), (2, 8, 6), seed=3)]
+    layers.append(built(MaxPool2D(2), layers[0].output_shape))
+    for layer in layers:
+        layer.params.update({k: np.round(v * 4) for k, v in layer.params.items()})
+    y = layers[1].forward(layers[0].forward(x, True), True).copy()
+    gx = layers[0].backward(layers[1].backward(grad.copy()), True).copy()
+    grads = {k: v.copy() for k, v in layers[0].grads.items()}
+    stage = ConvPool(layers[0], layers[1])
+    stage.band_bytes, stage.pairs = band_bytes, pairs
+    np.testing.assert_array_equal(stage.forward(x, True), y)
+    np.testing.assert_array_equal(stage.backward(grad.copy(), True), gx)
+    for name, value in grads.items():
+        np.testing.assert_array_equal(stage.grads[name], value)
+    assert stage.backward(grad.copy(), False) is None
+
+
+def test_conv_pool_takes_only_what_commutes_with_max():
+    conv = built(Conv2D(2, 3, activation="tanh"), (1, 6, 6))
+    with pytest.raises(ValueError, match="cannot fuse"):
+        ConvPool(conv, built(MaxPool2D(2), conv.output_shape))
+    relu = built(Conv2D(2, 3, activation="relu"), (1, 6, 6))
+    assert not fusable(relu, built(MaxPool2D(3), relu.output_shape))
+    assert fusable(relu, built(MaxPool2D(2), relu.output_shape))
+    # columns ordered by parity for few input values per column (the first layer)
+    assert ConvPool(relu, built(MaxPool2D(2), relu.output_shape)).pairs
+    wide = built(Conv2D(2, 3, activation="relu"), (8, 6, 6))
+    assert not ConvPool(wide, built(MaxPool2D(2), wide.output_shape)).pairs

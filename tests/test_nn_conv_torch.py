@@ -10,6 +10,7 @@ from ownnet.nn.batchnorm import BatchNorm
 from ownnet.nn.conv import Conv2D
 from ownnet.nn.dense import Dense
 from ownnet.nn.flatten import Flatten
+from ownnet.nn.fused import ConvPool
 from ownnet.nn.network import Network
 from ownnet.nn.pooling import MaxPool2D
 
@@ -73,6 +74,30 @@ def test_maxpool_equals_torch_with_ties(pool, stride, training):
     yt.backward(t(g))
     close(y, yt)
     close(dx, xt.grad)
+
+
+@pytest.mark.parametrize("pairs", [True, False])
+@pytest.mark.parametrize(("size", "band_bytes"), [(8, 1), (9, 1 << 20)])
+def test_conv_pool_equals_torch_with_ties(size, band_bytes, pairs):
+    """ConvPool (relu after pooling, in bands) against max_pool2d(relu(conv2d(x)))."""
+    rng = np.random.default_rng(4)
+    conv = Conv2D(3, 3, padding="same", activation="relu")
+    conv.build((2, size, size), F64, rng)
+    pool = MaxPool2D(2)
+    pool.build(conv.output_shape, F64, rng)
+    stage = ConvPool(conv, pool)
+    stage.band_bytes, stage.pairs = band_bytes, pairs
+    x = rng.integers(-1, 2, (3, 2, size, size)).astype(np.float64)  # ties and zeros
+    y = stage.forward(x, True)
+    g = rng.normal(size=y.shape)
+    dx = stage.backward(g.copy())
+    xt, wt, bt = t(x, True), t(conv.W.transpose(3, 2, 0, 1), True), t(conv.b, True)
+    yt = F.max_pool2d(F.relu(F.conv2d(xt, wt, bt, padding=1)), 2)
+    yt.backward(t(g))
+    close(y, yt)
+    close(dx, xt.grad)
+    close(conv.grads["W"].transpose(3, 2, 0, 1), wt.grad)
+    close(conv.grads["b"], bt.grad)
 
 
 @pytest.mark.parametrize("shape", [(6, 3, 4, 5), (7, 4)])

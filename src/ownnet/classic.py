@@ -29,14 +29,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.linalg.blas import dgemm, dger
+from scipy.linalg.blas import dger
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
+from ownnet import blocks
 from ownnet.book import INPUTS, TARGET_OFF, TARGET_ON, book_inputs, book_targets, book_weights
 from ownnet.inputs import as_training_data
 from ownnet.model import Model
 from ownnet.progress import with_progress
+from ownnet.threads import blas_threads
 from ownnet.training import (
     Augment,
     Callback,
@@ -54,8 +56,9 @@ ERROR_SPLITS = ("transpose", "transpose_scaled", "proportional", "equal")
 #: (the printed book's code: ``pow(self.hnodes, -0.5)``).
 INITS = ("fan_in", "fan_out")
 
-#: Samples per block in :meth:`Network.fit` (see :meth:`Network._train_block`).
-BLOCK = 64
+#: Samples per call of :meth:`Network._train_block` in :meth:`Network.fit` (each call
+#: walks them in blocks of :data:`ownnet.blocks.BLOCK`, looking one block ahead).
+BLOCK = 1024
 
 
 class Network(Model):
@@ -126,7 +129,9 @@ class Network(Model):
         self._e_o = np.empty(self.n_output)
         self._e_h = np.empty(self.n_hidden)
         self._t = np.full(self.n_output, TARGET_OFF)
-        self._block_x: np.ndarray | None = None
+        self._work: blocks.Workspace | None = None
+        #: fit's threads: BLAS's now (fit pins BLAS to one thread; sweeps pin it before)
+        self._threads = blas_threads()
 
     @property
     def sizes(self) -> tuple[int, int, int]:
@@ -332,54 +337,17 @@ class Network(Model):
             run.batch_done(len(block), loss, correct)
 
     def _train_block(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
-        """Train on up to ``BLOCK`` samples in order, one at a time, exactly as :meth:`train`;
-        returns the sum of their quadratic losses and how many were right, each measured
-        before it was learnt.
-
-        Sample ``i`` of the block meets the input weights after samples
-        ``0..i-1`` were learnt: ``wih_i = wih_0 + lr * sum_m d_m x_m^T``, so its
-        hidden input is ``wih_0 @ x_i + lr * sum_m d_m (x_m . x_i)``. The block's
-        ``wih_0 @ x`` and ``x . x`` products are two matrix products, and the
-        ``(hidden, input)`` update is applied once per block, as one more. The
-        small output layer is updated after every sample as the book does.
-        """
-        m = len(images)
-        n_in, n_hid, lr = self.n_input, self.n_hidden, self.lr
-        if self._block_x is None:
-            b = int(self.bias)
-            self._block_x = np.ones((BLOCK, n_in + b))
-            self._block_a = np.empty((BLOCK, n_hid))
-            self._block_g = np.empty((BLOCK, BLOCK))
-            self._block_d = np.empty((BLOCK, n_hid))
-            self._block_o = np.empty((BLOCK, self.n_output))
-        xs, a, d, outs = self._block_x[:m], self._block_a[:m], self._block_d, self._block_o[:m]
-        g = self._block_g.reshape(-1)[: m * m].reshape(m, m)
-        if images.dtype == np.uint8:
-            np.take(INPUTS, images.reshape(m, -1), out=xs[:, :n_in])
-        else:
-            xs[:, :n_in] = book_inputs(images.reshape(m, -1))
-        np.dot(xs, self.wih.T, out=a)
-        np.dot(xs, xs.T, out=g)
-        hh, t, tmp = self._h[:n_hid], self._t, self._h_in
-        for i in range(m):
-            if i:
-                np.dot(g[i, :i], d[:i], out=tmp)
-                tmp *= lr
-                tmp += a[i]
-                expit(tmp, out=hh)
-            else:
-                expit(a[0], out=hh)
-            label = labels[i]
-            t[label] = TARGET_ON
-            self._output_step(t)
-            outs[i] = self._o  # 1 - output: _output_step leaves it there
-            t[label] = TARGET_OFF
-            self._hidden_delta(out=d[i])
-        # wih += lr * d^T @ xs, in place (wih.T is Fortran-ordered)
-        w = dgemm(lr, xs.T, d[:m].T, beta=1.0, c=self.wih.T, trans_b=1, overwrite_c=1)
-        _check_in_place(w, self.wih)
-        np.subtract(1.0, outs, out=outs)
-        return self._losses(outs, labels), int(np.count_nonzero(outs.argmax(axis=1) == labels))
+        """Train on the samples in order, one at a time, exactly as :meth:`train` (fast:
+        :mod:`ownnet.blocks`); returns their summed quadratic loss and how many were right,
+        each measured before it was learnt."""
+        if self._work is None:
+            self._work = blocks.Workspace(
+                *self.sizes, self.bias, inputs=INPUTS, targets=(TARGET_OFF, TARGET_ON),
+                threads=self._threads,
+            )  # fmt: skip
+        return blocks.train_samples(
+            self.wih, self.who, self.lr, images, labels, self._work, self.error_split
+        )
 
     def _outputs(self, flat: np.ndarray) -> np.ndarray:
         """Outputs ``(n, n_output)`` for flat images ``(n, n_input)``, uint8 or floats 0..1."""

@@ -1,36 +1,77 @@
-"""How many BLAS threads to train with.
+"""How many threads to train with: a fixed number, so that a run can be repeated.
 
-OpenBLAS threads wait for each other by spinning. On a machine where another
-program keeps a core busy, a two-thread matrix product waits for the busy core
-at every call: measured here, a 784-512-512-10 epoch went from 0.34 s (one
-thread) to 5.1 s (two threads) while one other process ran. So ownnet uses only
-the cores that are idle now, unless told otherwise.
+The rule: **one thread per physical core this process may run on** (hyper-threads
+of one core count once; ``taskset`` and container CPU sets are respected), at most
+:data:`MAX_THREADS`. It depends on the machine, never on how busy the machine is
+right now, so the same command and seed give the same numbers whatever else runs.
+
+The thread count is part of a run's arithmetic: the matrix engine splits each
+batch between its threads (:mod:`ownnet.nn.parallel`) and matrix products
+between BLAS threads, and float32 sums taken in another order round differently.
+A run with ``--threads 1`` and one with ``--threads 2`` therefore end with
+slightly different weights (and accuracies that differ in the last digits);
+each is repeatable. The book's network (:mod:`ownnet.blocks`) gives the same
+numbers with any thread count.
+
+The training code reads the count from BLAS (:func:`blas_threads`): the command line
+sets it with threadpoolctl's ``threadpool_limits``, sweeps pin each run to one.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from threadpoolctl import ThreadpoolController
+
+#: the default never goes above this (more threads split a batch of 128 too finely)
+MAX_THREADS = 8
+
+_CPU_DIR = Path("/sys/devices/system/cpu")
+_CONTROLLER: ThreadpoolController | None = None
 
 
-def idle_cores() -> int:
-    """Cores not busy over the last minute (at least 1): CPU count minus the load average."""
-    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    count = count or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows
-        return count
-    return max(1, min(count, int(count - load + 0.5)))
+def usable_cpus() -> list[int]:
+    """The logical CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
 
 
-#: the default BLAS threads of a training run: at most this many
-MAX_DEFAULT_THREADS = 2
+def physical_cores(cpus: list[int] | None = None, cpu_dir: Path = _CPU_DIR) -> int:
+    """How many distinct physical cores the logical ``cpus`` (default: :func:`usable_cpus`)
+    are on, from Linux's ``/sys`` topology; the number of ``cpus`` where it is not readable."""
+    cpus = usable_cpus() if cpus is None else cpus
+    cores = set()
+    for cpu in cpus:
+        topology = cpu_dir / f"cpu{cpu}" / "topology"
+        try:
+            package = (topology / "physical_package_id").read_text().strip()
+            core = (topology / "core_id").read_text().strip()
+        except OSError:
+            return max(1, len(cpus))
+        cores.add((package, core))
+    return max(1, len(cores))
+
+
+def blas_threads() -> int:
+    """The number of threads NumPy's BLAS uses now (``threadpool_limits`` sets it; 1 where
+    threadpoolctl finds no BLAS)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    info = _CONTROLLER.select(user_api="blas").info()
+    return max([int(lib["num_threads"]) for lib in info] or [1])
+
+
+def controller() -> ThreadpoolController:
+    """threadpoolctl's controller of this process's thread pools (made once)."""
+    blas_threads()
+    assert _CONTROLLER is not None
+    return _CONTROLLER
 
 
 def default_threads() -> int:
-    """The BLAS threads a run uses unless told otherwise: the CPUs this process may use, at
-    most :data:`MAX_DEFAULT_THREADS`. It does not depend on the machine's load, so the
-    same command and seed give the same numbers whatever else runs (a different thread
-    count can change float32 rounding, and so the last digits)."""
-    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(count or 1, MAX_DEFAULT_THREADS))
+    """The thread count used when none is given: :func:`physical_cores`, at most
+    :data:`MAX_THREADS`."""
+    return min(physical_cores(), MAX_THREADS)

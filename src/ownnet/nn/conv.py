@@ -122,57 +122,137 @@ class Conv2D(ImageLayer):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``(N, F, Ho, Wo)`` for ``x (N, C, H, W)``."""
-        n = len(x)
-        c, h, w = self.input_shape
-        kh, kw = self.kernel_size
+        z = self.linear_forward(x)
+        self.activation.forward(z, z)
+        return public(z)
+
+    def linear_forward(self, x: np.ndarray) -> np.ndarray:
+        """The convolution before the activation: batch-last ``z (F, Ho, Wo, N)`` (kept for
+        :meth:`backward`)."""
         f, ho, wo = self.output_shape
+        cols, with_ones = self.columns(x)
+        z = self._kept("z", (f, ho, wo, len(x)))
+        w = self._weights() if with_ones else self.params["W"].reshape(-1, f)
+        np.matmul(w.T, cols, out=z.reshape(f, -1))
+        if self.use_bias and not with_ones:
+            z += self.params["b"][:, None, None, None]
+        self._y = z
+        return z
+
+    def columns(self, x: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The input unrolled into columns ``(kh * kw * C [+1], Ho * Wo * N)`` (kept for the
+        backward pass), and whether their last row is ones (with a bias: ``[W; b]`` times
+        them is the convolution plus the bias)."""
+        n = len(x)
+        c = self.input_shape[0]
+        kh, kw = self.kernel_size
+        _, ho, wo = self.output_shape
+        if self.sees_input(x):
+            self._x = x
+            self._cols = internal(x).reshape(c, -1)  # a 1x1 kernel sees the input itself
+            return self._cols, False
+        xp = self.padded_input(x)
+        cols = self._columns(n)
         k = kh * kw * c
+        im2col(xp, kh, kw, self.stride, ho, wo, cols[:k].reshape(kh, kw, c, ho, wo, n))
+        self._cols = cols
+        return cols, self.use_bias
+
+    def sees_input(self, x: np.ndarray | None = None) -> bool:
+        """Whether the columns are the input itself: a 1x1 kernel, stride 1 (and ``x``, if
+        given, batch-last contiguous)."""
+        plain = self.kernel_size == (1, 1) and self.stride == 1
+        return plain and (x is None or internal(x).flags.c_contiguous)
+
+    def padded_input(self, x: np.ndarray) -> np.ndarray:
+        """Batch-last ``x`` with its zero border ``(C, Hp, Wp, N)`` (a kept array whose border
+        stays zero; ``x`` itself without padding); kept as the layer's input."""
+        c, h, w = self.input_shape
         top, bottom, left, right = self._pads
         xt = internal(x)
-        if kh == kw == 1 and self.stride == 1 and xt.flags.c_contiguous:
-            cols = xt  # a 1x1 kernel sees the input itself
-        else:
-            xp = xt
-            if top or bottom or left or right:  # the border of the kept array stays zero
-                xp = self._kept("xp", (c, h + top + bottom, w + left + right, n), zero=True)
-                xp[:, top : top + h, left : left + w] = xt
-            cols = self._kept("cols", (kh, kw, c, ho, wo, n))
-            im2col(xp, kh, kw, self.stride, ho, wo, cols)
-        z = self._kept("z", (f, ho, wo, n))
-        w2 = self.params["W"].reshape(k, f)
-        np.matmul(w2.T, cols.reshape(k, -1), out=z.reshape(f, -1))
-        if self.use_bias:
-            z += self.params["b"][:, None, None, None]
-        self.activation.forward(z, z)
-        self._x, self._y, self._cols = x, z, cols
-        return public(z)
+        self._x = x
+        if not (top or bottom or left or right):
+            return xt
+        xp = self._kept("xp", (c, h + top + bottom, w + left + right, len(x)), zero=True)
+        xp[:, top : top + h, left : left + w] = xt
+        return xp
+
+    def _columns(self, n: int) -> np.ndarray:
+        """The kept ``(kh * kw * C [+1], Ho * Wo * n)`` columns; with a bias, the last row is
+        ones (written when the buffer is made: nothing overwrites it)."""
+        kh, kw = self.kernel_size
+        _, ho, wo = self.output_shape
+        k = kh * kw * self.input_shape[0]
+        shape = (k + self.use_bias, ho * wo * n)
+        cols = self._buffers.get("cols")
+        if cols is None or cols.shape != shape:
+            cols = self._kept("cols", shape)
+            cols[k:] = 1.0
+        return cols
+
+    def padded_grad(self, n: int) -> np.ndarray:
+        """The kept gradient of the padded input ``(C, Hp, Wp, n)``."""
+        c, h, w = self.input_shape
+        top, bottom, left, right = self._pads
+        return self._kept("dxp", (c, h + top + bottom, w + left + right, n))
+
+    def unpad(self, dxp: np.ndarray) -> np.ndarray:
+        """``dL/dx (N, C, H, W)``: the view of the padded gradient ``dxp`` without its border."""
+        c, h, w = self.input_shape
+        top, _, left, _ = self._pads
+        return public(dxp[:, top : top + h, left : left + w])
+
+    def _weights(self) -> np.ndarray:
+        """``[W; b]`` as one ``(kh * kw * C [+1], F)`` matrix (a kept copy)."""
+        w2 = self.params["W"].reshape(-1, self.filters)
+        if not self.use_bias:
+            return w2
+        wb = self._kept("wb", (len(w2) + 1, self.filters))
+        wb[:-1] = w2
+        wb[-1] = self.params["b"]
+        return wb
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """``grad (N, F, Ho, Wo)`` is ``dL/dy``; returns ``dL/dx (N, C, H, W)``."""
-        x, y, cols = self._x, self._y, self._cols
-        if x is None or y is None or cols is None:
+        gt = internal(grad)
+        y = self._y
+        if y is None:
             raise RuntimeError("Conv2D.backward called before forward")
-        c, h, w = self.input_shape
+        delta = gt if gt.flags.c_contiguous else self._kept("delta", gt.shape)
+        self.activation.backward(gt, y, delta)
+        return self.linear_backward(delta, need_input_grad)
+
+    def linear_backward(self, dz: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """From ``dL/dz`` (batch-last ``(F, Ho, Wo, N)``, C-contiguous) fill ``grads`` and return
+        ``dL/dx (N, C, H, W)``."""
+        x, cols = self._x, self._cols
+        if x is None or cols is None:
+            raise RuntimeError("Conv2D.backward called before forward")
+        c = self.input_shape[0]
         kh, kw = self.kernel_size
         f, ho, wo = self.output_shape
         k = kh * kw * c
         n = len(x)
-        gt = internal(grad)
-        delta = gt if gt.flags.c_contiguous else self._kept("delta", gt.shape)
-        self.activation.backward(gt, y, delta)
-        d2 = delta.reshape(f, -1)
-        if self.use_bias:
-            np.sum(d2, axis=1, out=self.grads["b"])
-        np.matmul(cols.reshape(k, -1), d2.T, out=self.grads["W"].reshape(k, f))
+        d2 = dz.reshape(f, -1)
+        kept = cols is self._buffers.get("cols")
+        if kept:  # one product gives [dW; db]
+            dwb = self._kept("dwb", (len(cols), f))
+            np.matmul(cols, d2.T, out=dwb)
+            self.grads["W"].reshape(k, f)[...] = dwb[:k]
+            if self.use_bias:
+                self.grads["b"][...] = dwb[k]
+        else:
+            np.matmul(cols, d2.T, out=self.grads["W"].reshape(k, f))
+            if self.use_bias:
+                np.sum(d2, axis=1, out=self.grads["b"])
         if not need_input_grad:
             return None
         # the columns are used up: their gradient can take their place
-        dcols = cols if cols is self._buffers.get("cols") else self._kept("dcols", cols.shape)
-        np.matmul(self.params["W"].reshape(k, f), d2, out=dcols.reshape(k, -1))
-        top, bottom, left, right = self._pads
-        dxp = self._kept("dxp", (c, h + top + bottom, w + left + right, n))
+        dcols = cols[:k] if kept else self._kept("dcols", (k, ho * wo * n))
+        np.matmul(self.params["W"].reshape(k, f), d2, out=dcols)
+        dxp = self.padded_grad(n)
         col2im(dcols.reshape(kh, kw, c, ho, wo, n), self.stride, dxp)
-        return public(dxp[:, top : top + h, left : left + w])
+        return self.unpad(dxp)
 
     def config(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ownnet.inputs import as_training_data
+from ownnet.nn import parallel
 from ownnet.nn.dense import Dense
 from ownnet.nn.layers import Dropout
 from ownnet.nn.optimizers import Optimizer, get_optimizer
@@ -110,6 +111,7 @@ class Training:
             self.optimizer = get_optimizer(optimizer)
         opt = self.optimizer
         sched = None if schedule is None else get_schedule(schedule)
+        self._split = parallel.plan(self)
         gen = as_generator(seed)
         for layer in self.layers:
             if isinstance(layer, Dropout):
@@ -207,6 +209,18 @@ class Training:
         self, images: np.ndarray, labels: np.ndarray, idx: np.ndarray, optimizer: Optimizer
     ) -> tuple[float, int]:
         """One step on ``images[idx]``: forward, loss, backward, optimizer step; returns
+        (mean loss, correct count). Where the network splits its batches over threads
+        (:mod:`ownnet.nn.parallel`), each thread does the first three for its part."""
+        if self._split is not None:
+            return self._split.train_batch(images, labels, idx, optimizer)
+        loss, correct = self._batch_gradients(images, labels, idx)
+        optimizer.step(self._params)
+        return loss, correct
+
+    def _batch_gradients(
+        self, images: np.ndarray, labels: np.ndarray, idx: np.ndarray
+    ) -> tuple[float, int]:
+        """Forward and backward on ``images[idx]``, filling every layer's ``grads``; returns
         (mean loss, correct count)."""
         n = len(idx)
         xb = self._buffer("xb", n, (self.n_pixels,), images.dtype)
@@ -219,7 +233,6 @@ class Training:
         loss = self.loss.fn(out, y, self._logits())
         correct = int(np.count_nonzero(out.argmax(axis=1) == lab))
         self.backward(out, y)
-        optimizer.step(self._params)
         return loss, correct
 
     def _forward_batch(self, xb: np.ndarray) -> np.ndarray:

@@ -2,14 +2,15 @@
 
 The order is channel, row, column (PyTorch's ``nn.Flatten``), whatever the
 memory layout of the input (the image layers hand on batch-last views, see
-:mod:`ownnet.nn.im2col`); the gradient goes back batch-last, ready for them.
+:mod:`ownnet.nn.im2col`: flattened, they are a transposed view, no copy); the
+gradient goes back batch-last, ready for them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ownnet.nn.im2col import public
+from ownnet.nn.im2col import internal, public
 from ownnet.nn.layers import Layer, register_layer
 
 
@@ -25,10 +26,14 @@ class Flatten(Layer):
         return self.output_shape
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """``(N, prod(input_shape))`` for ``x (N, *input_shape)``."""
+        """``(N, prod(input_shape))`` for ``x (N, *input_shape)``: a view when ``x`` is
+        contiguous or a batch-last view of a contiguous array (then the matrix products
+        of the next layer read it transposed), else a copy."""
         n = len(x)
         if x.flags.c_contiguous:
             return x.reshape(n, -1)
+        if x.ndim == 4 and internal(x).flags.c_contiguous:
+            return internal(x).reshape(-1, n).T
         y = self._buffer("y", n, self.output_shape)
         np.copyto(y.reshape(x.shape), x)
         return y

@@ -52,31 +52,84 @@ def out_size(size: int, kernel: int, stride: int, padding: str) -> tuple[int, in
     raise ValueError(f"padding must be 'valid' or 'same', found {padding!r}")
 
 
-def window(x: np.ndarray, i: int, j: int, stride: int, n_rows: int, n_cols: int) -> np.ndarray:
+def window(
+    x: np.ndarray, i: int, j: int, stride: int, n_rows: int, n_cols: int, col_stride: int = 0
+) -> np.ndarray:
     """The view of batch-last ``x (C, H, W, N)`` that window offset ``(i, j)`` sees:
-    ``(C, n_rows, n_cols, N)``."""
+    ``(C, n_rows, n_cols, N)`` (every ``col_stride``-th column, default ``stride``)."""
+    step = col_stride or stride
     rows = slice(i, i + stride * (n_rows - 1) + 1, stride)
-    cols = slice(j, j + stride * (n_cols - 1) + 1, stride)
+    cols = slice(j, j + step * (n_cols - 1) + 1, step)
     return x[:, rows, cols, :]
 
 
 def im2col(
-    xp: np.ndarray, kh: int, kw: int, stride: int, n_rows: int, n_cols: int, out: np.ndarray
+    xp: np.ndarray,
+    kh: int,
+    kw: int,
+    stride: int,
+    n_rows: int,
+    n_cols: int,
+    out: np.ndarray,
+    row: int = 0,
 ) -> np.ndarray:
-    """Unroll padded inputs ``xp (C, Hp, Wp, N)`` into ``out (kh, kw, C, n_rows, n_cols, N)``."""
+    """Unroll padded inputs ``xp (C, Hp, Wp, N)`` into ``out (kh, kw, C, n_rows, n_cols, N)``:
+    the columns of output rows ``row, row + 1, ...``."""
     for i in range(kh):
         for j in range(kw):
-            np.copyto(out[i, j], window(xp, i, j, stride, n_rows, n_cols))
+            np.copyto(out[i, j], window(xp, row * stride + i, j, stride, n_rows, n_cols))
     return out
 
 
 def col2im(dcols: np.ndarray, stride: int, out: np.ndarray) -> np.ndarray:
     """Sum the column gradients ``dcols (kh, kw, C, Ho, Wo, N)`` back onto the pixels they
     came from: ``out (C, Hp, Wp, N)`` (overwritten) is the padded input's gradient."""
-    kh, kw, _, n_rows, n_cols, _ = dcols.shape
     out.fill(0)
+    return add_columns(dcols, stride, out)
+
+
+def add_columns(dcols: np.ndarray, stride: int, out: np.ndarray, row: int = 0) -> np.ndarray:
+    """Add the column gradients ``dcols (kh, kw, C, rows, Wo, N)`` of output rows
+    ``row, row + 1, ...`` onto the pixels of ``out (C, Hp, Wp, N)`` they came from."""
+    kh, kw, _, n_rows, n_cols, _ = dcols.shape
     for i in range(kh):
         for j in range(kw):
-            view = window(out, i, j, stride, n_rows, n_cols)
+            view = window(out, row * stride + i, j, stride, n_rows, n_cols)
             view += dcols[i, j]
+    return out
+
+
+def im2col_pairs(
+    xp: np.ndarray,
+    kh: int,
+    kw: int,
+    stride: int,
+    n_rows: int,
+    n_pairs: int,
+    out: np.ndarray,
+    row: int = 0,
+) -> np.ndarray:
+    """As :func:`im2col` for output rows ``row, row + 1, ...`` and the first ``2 * n_pairs``
+    output columns, ordered by column parity: ``out (kh, kw, C, n_rows, 2, n_pairs, N)``
+    holds the even output columns, then the odd ones, of each row. A 2x2 pooling of the
+    product then finds each window's left and right values in whole runs of ``n_pairs * N``."""
+    for i in range(kh):
+        for j in range(kw):
+            for p in (0, 1):
+                first = row * stride + i
+                source = window(xp, first, j + p * stride, stride, n_rows, n_pairs, 2 * stride)
+                np.copyto(out[i, j, :, :, p], source)
+    return out
+
+
+def add_columns_pairs(dcols: np.ndarray, stride: int, out: np.ndarray, row: int = 0) -> np.ndarray:
+    """The gradient of :func:`im2col_pairs`: add ``dcols (kh, kw, C, rows, 2, pairs, N)`` onto
+    the pixels of ``out (C, Hp, Wp, N)`` they came from."""
+    kh, kw, _, n_rows, _, n_pairs, _ = dcols.shape
+    for i in range(kh):
+        for j in range(kw):
+            for p in (0, 1):
+                first = row * stride + i
+                view = window(out, first, j + p * stride, stride, n_rows, n_pairs, 2 * stride)
+                view += dcols[i, j, :, :, p]
     return out

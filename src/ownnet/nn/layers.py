@@ -214,7 +214,15 @@ class Dropout(Layer):
         #: the probability of keeping a unit, exactly
         self.keep = 1.0 - int(self._threshold) / 65536
         self.rng: np.random.Generator = np.random.default_rng(0)
+        #: the bits for the next training pass, when the caller drew them (ownnet.nn.parallel)
+        self.bits: np.ndarray | None = None
         self._mask: np.ndarray | None = None
+
+    def random_bits(self, n: int) -> np.ndarray:
+        """16 random bits ``(n * units,)`` uint16 for ``n`` samples, drawn in bulk from ``rng``."""
+        size = int(np.prod(self.input_shape)) * n
+        # 4 uint16 per 64-bit draw
+        return self.rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size]
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training or self.rate == 0.0:
@@ -222,9 +230,8 @@ class Dropout(Layer):
             return x
         n = len(x)
         tail = x.shape[1:]
-        size = int(np.prod(tail)) * n
-        # 4 uint16 per 64-bit draw
-        raw = self.rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size]
+        raw = self.random_bits(n) if self.bits is None else self.bits
+        self.bits = None
         mask = self._buffer("mask", n, tail)
         np.greater_equal(raw.reshape(mask.shape), self._threshold, out=mask, casting="unsafe")
         mask *= self.dtype.type(1.0 / self.keep)

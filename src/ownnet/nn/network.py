@@ -22,14 +22,15 @@ ready-made stacks (:meth:`Network.mlp`, :meth:`Network.cnn`, :meth:`Network.book
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from ownnet.book import PIXEL_OFFSET, PIXEL_RANGE, TARGET_OFF, TARGET_ON
 from ownnet.classifier import Classifier
-from ownnet.nn import models
+from ownnet.inputs import as_images
+from ownnet.nn import models, parallel
 from ownnet.nn.dense import Dense
 from ownnet.nn.fit import Training
 from ownnet.nn.layers import Layer, kept_rows, layer_from_spec
@@ -136,6 +137,8 @@ class Network(Training, Classifier):
         #: images per chunk in outputs, predict and evaluate
         self.eval_chunk = EVAL_CHUNK if len(self.input_shape) == 1 else IMAGE_EVAL_CHUNK
         self._buffers: dict[str, np.ndarray] = {}
+        #: batches and evaluation split over threads (:mod:`ownnet.nn.parallel`), or None
+        self._split: parallel.BatchSplit | None = None
         self.history = History()
         self.meta: dict[str, Any] = {}
 
@@ -277,14 +280,34 @@ class Network(Training, Classifier):
     def _outputs(self, flat: np.ndarray) -> np.ndarray:
         return self._forward_pixels(flat).astype(np.float64)
 
+    def _chunks(self, flat: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+        """``(first row, outputs, logits or None)`` per chunk of flat images (in parts on
+        threads where :mod:`ownnet.nn.parallel` splits the network); a chunk's arrays are
+        valid until the next is asked for."""
+        split = parallel.for_evaluation(self, len(flat))
+        if split is not None:
+            self._split = split
+            yield from split.chunks(flat)
+            return
+        for i in range(0, len(flat), self.eval_chunk):
+            yield i, self._forward_pixels(flat[i : i + self.eval_chunk]), self._logits()
+
+    def outputs(self, x: Any) -> np.ndarray:
+        """Raw outputs, float64: ``(n, n_outputs)`` for a batch, ``(n_outputs,)`` for one
+        image (pixels uint8 0..255 or floats 0..1, or features for ``input_scale="none"``)."""
+        flat, single = as_images(x, self.n_pixels, pixels=self.takes_pixels)
+        result = np.empty((len(flat), self.n_outputs))
+        for i, out, _ in self._chunks(flat):
+            result[i : i + len(out)] = out
+        return result[0] if single else result
+
     def _loss_accuracy(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
         """``(mean loss, accuracy)`` (no weight penalty, no dropout), a chunk at a time."""
         total = 0.0
         correct = 0
-        for i in range(0, len(images), self.eval_chunk):
-            out = self._forward_pixels(images[i : i + self.eval_chunk])
+        for i, out, logits in self._chunks(images):
             lab = labels[i : i + len(out)]
-            total += self.loss.fn(out, self._target_table[lab], self._logits()) * len(out)
+            total += self.loss.fn(out, self._target_table[lab], logits) * len(out)
             correct += int(np.count_nonzero(out.argmax(axis=1) == lab))
         return total / len(images), correct / len(images)
 

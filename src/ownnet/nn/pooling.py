@@ -22,6 +22,57 @@ from ownnet.nn.conv import ImageLayer
 from ownnet.nn.im2col import internal, out_size, public, window
 from ownnet.nn.layers import register_layer
 
+#: which position of each 2x2 window holds the first maximum: ``(up, top_left, bottom_left)``,
+#: booleans ``(C, Ho, Wo, N)`` (see :func:`pool2x2`)
+Flags = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+#: the four positions of each 2x2 window as views, ``(x00, x01, x10, x11)`` (row, column)
+Quadrants = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def quadrants(x: np.ndarray, ho: int, wo: int) -> Quadrants:
+    """The four positions of the 2x2 windows (stride 2) of batch-last ``x (C, H, W, N)``, as
+    views ``(C, ho, wo, N)``."""
+    return tuple(window(x, i, j, 2, ho, wo) for i in (0, 1) for j in (0, 1))  # type: ignore[return-value]
+
+
+def pool2x2(
+    x: Quadrants, y: np.ndarray, top: np.ndarray, bottom: np.ndarray, flags: Flags | None = None
+) -> np.ndarray:
+    """2x2 max pooling of the window positions ``x`` (:func:`quadrants`) into ``y (C, Ho, Wo,
+    N)``; ``top`` and ``bottom`` (shaped as ``y``) are scratch. With ``flags``, also notes
+    which position of each window holds its first maximum (row-major order): ``up`` (the
+    top pair wins), ``top_left`` and ``bottom_left`` (the left one of each pair wins)."""
+    x00, x01, x10, x11 = x
+    np.maximum(x00, x01, out=top)
+    np.maximum(x10, x11, out=bottom)
+    np.maximum(top, bottom, out=y)
+    if flags is not None:
+        up, top_left, bottom_left = flags
+        np.greater_equal(top, bottom, out=up)
+        np.greater_equal(x00, x01, out=top_left)
+        np.greater_equal(x10, x11, out=bottom_left)
+    return y
+
+
+def unpool2x2(
+    grad: np.ndarray, flags: Flags, dx: Quadrants, upper: np.ndarray, lower: np.ndarray
+) -> None:
+    """The gradient of :func:`pool2x2`: each value of ``grad (C, Ho, Wo, N)`` goes to the
+    window position its ``flags`` name, and 0 to the other three, in the views ``dx``
+    (:func:`quadrants` of the input's gradient). ``upper`` and ``lower`` are scratch shaped
+    as ``grad``: four multiplications and subtractions in all."""
+    up, top_left, bottom_left = flags
+    np.multiply(grad, up, out=upper)
+    np.subtract(grad, upper, out=lower)
+    for (first, second), share, left in (
+        (dx[:2], upper, top_left),
+        (dx[2:], lower, bottom_left),
+    ):
+        np.multiply(share, left, out=first)
+        np.subtract(share, first, out=second)
+
 
 @register_layer
 class MaxPool2D(ImageLayer):
@@ -59,6 +110,10 @@ class MaxPool2D(ImageLayer):
         self._tiles = self.stride == self.pool_size and (h, w) == covered
         return self.output_shape
 
+    def flag_buffers(self, shape: tuple[int, ...]) -> Flags:
+        """The kept boolean arrays for :func:`pool2x2`'s flags."""
+        return tuple(self._kept(k, shape, dtype=np.bool_) for k in ("up", "tl", "bl"))  # type: ignore[return-value]
+
     def _offsets(self) -> list[tuple[int, int]]:
         return [(i, j) for i in range(self.pool_size) for j in range(self.pool_size)]
 
@@ -70,20 +125,10 @@ class MaxPool2D(ImageLayer):
         y = self._kept("y", shape)
         self._flags = None
         if self.pool_size == self.stride == 2:
-            x00, x01 = window(xt, 0, 0, 2, ho, wo), window(xt, 0, 1, 2, ho, wo)
-            x10, x11 = window(xt, 1, 0, 2, ho, wo), window(xt, 1, 1, 2, ho, wo)
-            top, bottom = self._kept("top", shape), self._kept("bottom", shape)
-            np.maximum(x00, x01, out=top)
-            np.maximum(x10, x11, out=bottom)
-            np.maximum(top, bottom, out=y)
             if training:  # which position of each window holds the (first) maximum
-                up, top_left, bottom_left = (
-                    self._kept(k, shape, dtype=np.bool_) for k in ("up", "tl", "bl")
-                )
-                np.greater_equal(top, bottom, out=up)
-                np.greater_equal(x00, x01, out=top_left)
-                np.greater_equal(x10, x11, out=bottom_left)
-                self._flags = (up, top_left, bottom_left)
+                self._flags = self.flag_buffers(shape)
+            top, bottom = self._kept("top", shape), self._kept("bottom", shape)
+            pool2x2(quadrants(xt, ho, wo), y, top, bottom, self._flags)
         else:
             for k, (i, j) in enumerate(self._offsets()):
                 view = window(xt, i, j, self.stride, ho, wo)
@@ -108,14 +153,8 @@ class MaxPool2D(ImageLayer):
         if self._flags is not None:
             if not self._tiles:
                 dx.fill(0)
-            up, top_left, bottom_left = self._flags
             upper, lower = self._kept("top", y.shape), self._kept("bottom", y.shape)
-            np.multiply(gt, up, out=upper)
-            np.subtract(gt, upper, out=lower)
-            for row, share, left in ((0, upper, top_left), (1, lower, bottom_left)):
-                first = window(dx, row, 0, 2, ho, wo)
-                np.multiply(share, left, out=first)
-                np.subtract(share, first, out=window(dx, row, 1, 2, ho, wo))
+            unpool2x2(gt, self._flags, quadrants(dx, ho, wo), upper, lower)
             return public(dx)
         dx.fill(0)
         # the gradient not yet given to a position of its window

@@ -46,23 +46,32 @@ def compact(values: np.ndarray) -> np.ndarray:
     return (np.rint(v / unit) * unit).astype(np.float32)
 
 
+def short_step(step: np.ndarray) -> np.ndarray:
+    """``step`` rounded up to 8 significant bits (0 stays 0): a multiple of it by a
+    number below 256 is exact in float64."""
+    mantissa, exponent = np.frexp(step)  # step = mantissa * 2**exponent, mantissa in [0.5, 1)
+    return np.ldexp(np.ceil(mantissa * 256.0) / 256.0, exponent)
+
+
 def quantize(values: np.ndarray, symmetric: bool = False) -> tuple[np.ndarray, list, list]:
     """Rows ``(n, m)`` as uint8 codes ``(n, m)`` and each row's ``low`` and ``high``
     (a value is ``low + (high - low) * code / 255``).
 
     ``symmetric`` (for signed maps): codes 0..254 with 0 exactly at code 127, so that
-    what was 0 is 0 again (``low = -m``, ``high = m * 128 / 127`` for ``m = max |v|``).
+    what was 0 is 0 again: ``low = -127 s``, ``high = 128 s`` for a step ``s`` just at or
+    above ``max |v| / 127`` with 8 significant bits, which makes ``high - low``, the step
+    ``(high - low) / 255`` and ``low + 127 * step == 0`` exact in float64.
     """
     v = np.asarray(values).reshape(len(values), -1)
     if v.dtype not in (np.float32, np.float64):
         v = v.astype(np.float64)
     work = np.empty_like(v)  # in the values' own precision: float32 is half the work
     if symmetric:
-        m = np.abs(v).max(axis=1, keepdims=True).astype(np.float64)
-        scale = np.where(m > 0, 127.0 / np.where(m > 0, m, 1.0), 0.0)
+        step = short_step(np.abs(v).max(axis=1, keepdims=True).astype(np.float64) / 127.0)
+        scale = np.where(step > 0, 1.0 / np.where(step > 0, step, 1.0), 0.0)
         np.multiply(v, scale.astype(v.dtype), out=work)
         work += 127.0
-        low, high = -m, m * 128.0 / 127.0
+        low, high = -127.0 * step, 128.0 * step
     else:
         low = v.min(axis=1, keepdims=True).astype(np.float64)
         high = v.max(axis=1, keepdims=True).astype(np.float64)
