@@ -33,8 +33,12 @@ from ownnet.reading_warnings import warnings_for
 MAX_PIECES = 6
 #: Marks narrower than this (width over height, along the slant) are not cut unless asked.
 CUT_ASPECT = 0.85
-#: A piece wider than this (width over height) is unlikely to be one digit.
-WIDE = 0.95
+#: A piece wider than this (width over height) is unlikely to be one digit, and one
+#: narrower than this unlikely (a 1 is about 0.15 wide).
+WIDE, NARROW = 0.95, 0.12
+#: The price (in log-confidence) of each cut, of each stroke a cut crosses, and the
+#: weights of the squared excess width and narrowness of a piece.
+CUT_PRICE, STROKE_PRICE, WIDE_PRICE, NARROW_PRICE = 1.0, 0.75, 8.0, 40.0
 
 
 @dataclass(frozen=True)
@@ -180,13 +184,15 @@ def _prepare_piece(piece: Blob, opts: Options) -> np.ndarray:
 
 
 def _score(way: _Way, conf: np.ndarray, slant: float, height: float, stroke: float) -> float:
-    """Log-confidence of the pieces, less penalties for wide pieces and for cut strokes."""
-    total = 0.0
+    """Log-confidence of the pieces, less the price of each cut (:data:`CUT_PRICE` and
+    :data:`STROKE_PRICE` per stroke it crosses) and of pieces too wide or too narrow
+    for one digit."""
+    total = -CUT_PRICE * (len(way.pieces) - 1)
     for i, piece in enumerate(way.pieces):
         total += math.log(max(float(conf[way.start + i].max()), 1e-6))
         a = _aspect(piece, slant, height)
-        total -= 8.0 * max(0.0, a - WIDE) ** 2
-        total -= 0.25 * piece.cut / max(stroke, 1.0)  # each side's cut counted once per piece
+        total -= WIDE_PRICE * max(0.0, a - WIDE) ** 2 + NARROW_PRICE * max(0.0, NARROW - a) ** 2
+        total -= 0.5 * STROKE_PRICE * piece.cut / max(stroke, 1.0)  # each cut is on two pieces
     return total
 
 

@@ -10,9 +10,12 @@ background) and a large photo reduced to a working size. Every failure raises
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import re
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,30 +117,60 @@ def open_image(path: str | os.PathLike[str], *, max_side: int | None = None) -> 
         raise ImageError(f"{path}: no such image file")
     if not path.is_file():
         raise ImageError(f"{path}: is a directory or special file, expected an image file")
+    return _decode(path, str(path), max_side)
+
+
+def open_image_bytes(
+    data: bytes, name: str = "upload", *, max_side: int | None = None
+) -> Image.Image:
+    """Like :func:`open_image` for an image's bytes in memory (an upload); ``name`` is
+    what messages call it."""
+    if not data:
+        raise ImageError(f"{name}: empty, expected an image file (PNG, JPEG, ...)")
+    return _decode(io.BytesIO(data), name, max_side)
+
+
+def _decode(source: Any, label: str, max_side: int | None) -> Image.Image:
     try:
-        with Image.open(path) as im:
-            check_size(im.size, str(path))
-            if max_side and im.format == "JPEG" and max(im.size) > 2 * max_side:
-                w, h = im.size
-                f = max_side / max(w, h)
-                im.draft(im.mode, (math.ceil(w * f), math.ceil(h * f)))
-                im.info["original_size"] = (w, h)
-            im.seek(0)
-            im.load()
-            original = tuple(im.info.get("original_size", im.size))
-            upright = ImageOps.exif_transpose(im) or im
-            out = upright.copy()
-            out.info["original_size"] = original[::-1] if upright.size != im.size else original
-            return out
+        with warnings.catch_warnings():
+            # Pillow warns of images over its own limit (ours, lower, refuses them) and of
+            # damaged metadata it skips: neither is for the person reading digits
+            warnings.simplefilter("ignore")
+            return _load(Image.open(source), label, max_side)
     except UnidentifiedImageError:
         raise ImageError(
-            f"{path}: not an image file (expected PNG, JPEG, BMP, GIF, TIFF or WebP; "
+            f"{label}: not an image file (expected PNG, JPEG, BMP, GIF, TIFF or WebP; "
             "Pillow cannot read it)"
         ) from None
     except ImageError:
         raise
+    except Image.DecompressionBombError as exc:  # far over Pillow's limit, refused on opening
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        raise ImageError(
+            f"{label}: image too large: {size}, at most {MAX_PIXELS:,} are read; "
+            "scale it down first"
+        ) from None
     except DECODE_FAILURES as exc:
-        raise ImageError(f"{path}: damaged or unreadable image file ({_reason(exc)})") from None
+        raise ImageError(f"{label}: damaged or unreadable image file ({_reason(exc)})") from None
+
+
+def _load(im: Image.Image, label: str, max_side: int | None) -> Image.Image:
+    """Load the first frame of ``im`` (reduced if a large JPEG), turned upright."""
+    with im:
+        check_size(im.size, label)
+        if max_side and im.format == "JPEG" and max(im.size) > 2 * max_side:
+            w, h = im.size
+            f = max_side / max(w, h)
+            im.draft(im.mode, (math.ceil(w * f), math.ceil(h * f)))
+            im.info["original_size"] = (w, h)
+        im.seek(0)
+        im.load()
+        original = tuple(im.info.get("original_size", im.size))
+        upright = ImageOps.exif_transpose(im) or im
+        out = upright.copy()
+        out.info["original_size"] = original[::-1] if upright.size != im.size else original
+        return out
 
 
 def check_size(size: tuple[int, int], label: str) -> None:

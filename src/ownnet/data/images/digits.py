@@ -7,7 +7,8 @@ digits of them:
 * in a row, marks that lie above one another are one digit (the two strokes of
   an open 4, the detached bar of a 5), judged along the writing's slant so that
   the slanted digits of an italic hand are not merged with their neighbours;
-* marks much fainter than the digits (shading, smudges) are dropped;
+* marks much fainter than the digits (shading, smudges) are dropped, and so are
+  straight lines much longer than the digits are tall (a page's edge, an underline);
 * marks much shorter than the digits (bars, dots, specks) join the digit they
   touch or nearly touch; those far from every digit are dropped.
 
@@ -35,6 +36,9 @@ STACKED = 0.5
 SMALL = 0.45
 #: Small marks within this share of the digits' height of a digit belong to it.
 NEAR = 0.35
+#: A mark thinner than this share of its length is a straight line; a straight line longer
+#: than ``RULE`` times the digits' height is a rule or an edge, not a digit.
+LINE_THICKNESS, RULE = 0.15, 1.6
 #: A cut is looked for within this share of a piece's expected width of where it is expected.
 CUT_BAND = 0.35
 
@@ -74,6 +78,8 @@ class _Mark:
     mass: float
     x0: float  # extent along the writing's slant
     x1: float
+    length: float = 0.0  # along its main axis
+    thickness: float = 0.0  # across it
 
     def absorb(self, other: _Mark) -> None:
         self.labels += other.labels
@@ -92,9 +98,11 @@ def _marks(ink: np.ndarray, labels: np.ndarray, n: int, slant: float, cy: float)
         ys, xs = np.nonzero(own)
         sheared = xs + sx.start - slant * (ys + sy.start - cy)
         mass = float(ink[sy, sx][own].sum())
+        spread = np.linalg.eigvalsh(np.cov(np.vstack([ys, xs]))) if len(ys) > 2 else (0.0, 0.0)
+        length, thickness = (math.sqrt(12.0 * max(float(v), 0.0)) for v in spread[::-1])
         marks.append(
             _Mark([i], sy.start, sx.start, sy.stop, sx.stop, mass, float(sheared.min()),
-                  float(sheared.max()) + 1.0)
+                  float(sheared.max()) + 1.0, length, thickness)
         )  # fmt: skip
     return marks
 
@@ -152,10 +160,41 @@ def _attach(digits: list[_Mark], small: list[_Mark], height: float) -> None:
             near.absorb(m)
 
 
+def _is_line(m: _Mark) -> bool:
+    return m.thickness < LINE_THICKNESS * m.length
+
+
+def _without_rules(marks: list[_Mark]) -> list[_Mark]:
+    """Drop straight lines much longer than the digits are tall (a page's edge, an
+    underline); a 1 is a straight line too, but as long as the digits are tall."""
+    heavy = max(m.mass for m in marks)
+    shaped = [m.bottom - m.top for m in marks if m.mass >= 0.3 * heavy and not _is_line(m)]
+    if not shaped:
+        return marks
+    height = float(np.median(shaped))
+    kept = [m for m in marks if not (_is_line(m) and m.length > RULE * height)]
+    return kept or marks
+
+
 def writing_slant(ink: np.ndarray) -> float:
-    """The slant of the writing in ``ink (H, W)`` (the mean slant of its digits, clipped to
-    +-1): measured on the whole ink, whose rows of digits add up their slants."""
-    return float(np.clip(slant_of(ink), -1.0, 1.0))
+    """The slant of the writing in ``ink (H, W)``: the median of the slants of its tall marks
+    (each mark's own ``mu11 / mu02``, weighted by its ink), clipped to +-1. The slant of
+    the whole ink would mix in how the digits sit next to one another."""
+    labels, n = ndimage.label(ink >= BOX_LEVEL, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return 0.0
+    objects = ndimage.find_objects(labels)
+    heights = np.array([sl[0].stop - sl[0].start for sl in objects])
+    slants, weights = [], []
+    for i, (sl, h) in enumerate(zip(objects, heights, strict=True), start=1):
+        if h >= SMALL * heights.max():
+            mark = np.where(labels[sl] == i, ink[sl], 0.0)
+            slants.append(slant_of(mark))
+            weights.append(float(mark.sum()))
+    order = np.argsort(slants)
+    cumulative = np.cumsum(np.asarray(weights)[order])
+    middle = int(np.searchsorted(cumulative, cumulative[-1] / 2))
+    return float(np.clip(np.asarray(slants)[order][middle], -1.0, 1.0))
 
 
 def find_blobs(ink: np.ndarray) -> list[Blob]:
@@ -169,6 +208,7 @@ def find_blobs(ink: np.ndarray) -> list[Blob]:
     slant = writing_slant(ink)
     faint = faint_marks(ink, labels, n)
     marks = [m for m in _marks(ink, labels, n, slant, cy) if not faint[m.labels[0] - 1]]
+    marks = _without_rules(marks)
     biggest = max(marks, key=lambda m: m.mass)
     height = float(max(m.bottom - m.top for m in marks if m.mass >= 0.3 * biggest.mass))
     big = [m for m in marks if m.bottom - m.top >= SMALL * height]

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ownnet.data.images.stroke import stroke_width
+
 #: Strips are about this many pixels wide.
 STRIP = 40
 #: A row of a strip belongs to a line when at least this share of it is ink.
@@ -133,8 +135,6 @@ def _is_writing(strength: np.ndarray, lines: list[Line], threshold: float) -> li
     """For a single line: True when it is as wide and strong as the rest of the ink."""
     if len(lines) != 1:
         return [False] * len(lines)
-    from ownnet.data.images.stroke import stroke_width
-
     line = lines[0]
     rest = _clear(strength.copy(), lines, threshold, keep_crossings=False)
     ink = np.clip(rest / max(float(rest.max(initial=0.0)), 1e-6), 0.0, 1.0) * (rest > threshold)

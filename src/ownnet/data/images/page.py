@@ -8,7 +8,7 @@ threshold) and accepts a region as the page when
 
 * it fills at least a fifth of the picture and leaves at least 4% outside it,
 * it is solid: its widest empty spot (the largest disk inside it) is at least
-  15% of the picture's shorter side, it nearly fills the smallest rectangle around
+  10% of the picture's shorter side, it nearly fills the smallest rectangle around
   it, and its outline is sharp
   (the edge of a sheet, not the edge of a patch of light),
 * it holds the writing (most of the picture's strongest thin marks lie on it),
@@ -35,7 +35,7 @@ MIN_SIDE = 48
 #: Smallest share of the picture the page covers, and the surface around it.
 MIN_PAGE, MIN_SURFACE = 0.2, 0.04
 #: The page's largest inscribed disk, as a fraction of the picture's shorter side.
-MIN_RADIUS = 0.15
+MIN_RADIUS = 0.1
 #: Smallest difference in grey between page and surface.
 MIN_CONTRAST = 0.1
 #: Smallest share of the picture's edge the surface runs along (a digit that runs off

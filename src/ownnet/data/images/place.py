@@ -1,34 +1,26 @@
-"""Placing one digit the way MNIST placed its digits: 20 px box, centre of mass at the centre.
+"""Placing one digit: its ink corrected for slant and pen, then put in MNIST's frame.
 
-MNIST digits were scaled so that the longer side of the ink's bounding box is 20
-pixels (keeping the aspect ratio, anti-aliased) and placed in a 28x28 field with
-the ink's centre of mass on pixel (14, 14). :func:`place` does that for the ink of
-one digit, after two corrections made on a picture at 4x the output scale
-(:func:`to_fine`): the slant (:mod:`~ownnet.data.images.slant`) and the stroke
-width (:mod:`~ownnet.data.images.stroke`).
+:func:`place` takes the ink of one digit to a picture at 4x the output scale
+(:func:`to_fine`), corrects its slant (:mod:`~ownnet.data.images.slant`) and its
+stroke width (:mod:`~ownnet.data.images.stroke`) there, and puts it in MNIST's
+frame (:func:`~ownnet.data.images.frame.centre`: 20 px box, centre of mass at
+(14, 14) of 28x28).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from ownnet.data.images.errors import NoInkError
+from ownnet.data.images.frame import BOX, RESAMPLE, centre
 from ownnet.data.images.slant import deslant as deslant_ink
-from ownnet.data.images.stroke import BOX, set_stroke_width
+from ownnet.data.images.stroke import set_stroke_width
 
-#: Side of the prepared image (MNIST's).
-SIZE = 28
-#: Index of the pixel the centre of mass is placed on (MNIST: mean 14.0, 14.0).
-CENTRE = 14.0
 #: The corrections work at this many times the output resolution.
 FINE = 4
-#: The resampling filter (Pillow's bilinear is anti-aliased when reducing).
-RESAMPLE = Image.Resampling.BILINEAR
 
 
 @dataclass(frozen=True)
@@ -86,22 +78,3 @@ def place(
     fine, width_before, width_after = set_stroke_width(fine, widen=widen, thin=thin)
     fine = crop_to_ink(fine)
     return Placement(centre(fine), fine, before, (width_before, width_after))
-
-
-def centre(ink: np.ndarray) -> np.ndarray:
-    """``ink (h, w)`` (cropped) scaled so its longer side is 20 px, its centre of mass on
-    pixel (14, 14) of a 28x28 field, in one anti-aliased resampling; uint8, max 255."""
-    h, w = ink.shape
-    scale = BOX / max(h, w)
-    cy, cx = (float(c) + 0.5 for c in ndimage.center_of_mass(ink))  # pixel i covers [i, i+1]
-    target = CENTRE + 0.5  # the centre of output pixel 14
-    x0, x1 = cx - target / scale, cx + (SIZE - target) / scale
-    y0, y1 = cy - target / scale, cy + (SIZE - target) / scale
-    pad = int(math.ceil(max(-x0, -y0, x1 - w, y1 - h, 0.0))) + 2
-    padded = Image.fromarray(np.pad(np.asarray(ink, dtype=np.float32), pad))
-    out = padded.resize((SIZE, SIZE), RESAMPLE, box=(x0 + pad, y0 + pad, x1 + pad, y1 + pad))
-    arr = np.clip(np.asarray(out, dtype=np.float64), 0.0, None)
-    top_value = float(arr.max())
-    if top_value <= 0:
-        raise NoInkError("no ink found after scaling")
-    return np.round(np.clip(arr / top_value, 0.0, 1.0) * 255.0).astype(np.uint8)

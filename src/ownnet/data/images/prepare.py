@@ -17,11 +17,11 @@ import numpy as np
 
 from ownnet.data.images.background import Contrast, ink_contrast
 from ownnet.data.images.decode import Picture, load_picture
+from ownnet.data.images.frame import BOX
 from ownnet.data.images.ink import find_ink, keep_digit
 from ownnet.data.images.lines import Line, find_lines, remove_lines
 from ownnet.data.images.page import Page, crop_to_page, find_page
 from ownnet.data.images.place import Placement, place
-from ownnet.data.images.stroke import BOX
 
 
 @dataclass(frozen=True)
