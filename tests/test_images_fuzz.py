@@ -35,6 +35,8 @@ def seeds() -> list[bytes]:
 
 
 SEEDS = seeds()
+#: sizes a damaged header may claim: 20000 (both byte orders), 65536, 2**32 - 1
+HUGE = [b"\x00\x00\x4e\x20", b"\x20\x4e\x00\x00", b"\x00\x01\x00\x00", b"\xff\xff\xff\xff"]
 
 
 @st.composite
@@ -51,8 +53,7 @@ def damaged(draw: st.DrawFn) -> bytes:
         elif how == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif how == "big" and len(data) > at + 4:  # a huge width or height in a header
-            data[at : at + 4] = draw(st.sampled_from([b"\x00\x00\x4e\x20", b"\xff\xff\xff\xff",
-                                                       b"\x00\x01\x00\x00", b"\x20\x4e\x00\x00"]))  # fmt: skip
+            data[at : at + 4] = draw(st.sampled_from(HUGE))
     return bytes(data)
 
 
