@@ -130,3 +130,11 @@ def test_a_phone_photo_is_turned_upright_and_decoded_small(tmp_path: Path) -> No
     image = prepare(path)
     rows = np.flatnonzero((image > 40).any(axis=1))
     assert rows[-1] - rows[0] >= 18  # tall, as in the upright photo
+
+
+def test_the_web_upload_of_a_bomb_is_a_422_not_a_500() -> None:
+    from ownnet.web.inputs import InputError, image_from_bytes
+
+    with pytest.raises(InputError) as caught:
+        image_from_bytes(png_declaring(20000, 20000), "bomb.png")
+    assert caught.value.status == 422 and "image too large" in str(caught.value)

@@ -31,8 +31,9 @@ from ownnet.reading_warnings import warnings_for
 
 #: The most pieces one mark is cut into.
 MAX_PIECES = 6
-#: Marks narrower than this (width over height, along the slant) are not cut unless asked.
-CUT_ASPECT = 0.85
+#: Marks narrower than this (width over height, along the slant) are not cut unless asked
+#: (``digits``), and marks narrower than ``NEVER_CUT`` not even then.
+CUT_ASPECT, NEVER_CUT = 0.85, 0.65
 #: A piece wider than this (width over height) is unlikely to be one digit, and one
 #: narrower than this unlikely (a 1 is about 0.15 wide).
 WIDE, NARROW = 0.95, 0.12
@@ -162,7 +163,12 @@ def _aspect(blob: Blob, slant: float, height: float) -> float:
 def _ways(blob: Blob, slant: float, height: float, most: int, opts: Options) -> dict[int, _Way]:
     """Ways of reading ``blob`` as 1, 2, ... pieces (only 1 for marks narrow enough)."""
     aspect = _aspect(blob, slant, height)
-    top = most if aspect < CUT_ASPECT else max(most, math.ceil(aspect / 0.4))
+    if aspect < NEVER_CUT:
+        top = 1
+    elif aspect < CUT_ASPECT:
+        top = most
+    else:
+        top = max(most, math.ceil(aspect / 0.4))
     top = max(1, min(MAX_PIECES, top))
     ways = {}
     for k in range(1, top + 1):

@@ -16,7 +16,6 @@ file: uploads are decoded from memory.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from typing import Any
@@ -48,43 +47,14 @@ def image_from_bytes(data: bytes, name: str = "upload") -> np.ndarray:
         InputError: 422 when the bytes are not an image, the image is too large,
             damaged, or has no ink.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from ownnet.data.images import ImageError, prepare
+    from ownnet.data.images.decode import open_image_bytes
 
-    from ownnet.data.images import NoInkError, prepare
-    from ownnet.errors import DataError
-
-    if not data:
-        raise InputError(422, f"{name}: empty upload, expected an image file (PNG, JPEG, ...)")
     try:
-        im = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
-        raise InputError(
-            422,
-            f"{name}: not an image ({len(data)} bytes that Pillow cannot read; "
-            "expected PNG, JPEG, BMP, GIF, TIFF or WebP)",
-        ) from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputError(422, f"{name}: damaged image file: {exc}") from None
-    with im:
-        w, h = im.size
-        if w * h > MAX_IMAGE_PIXELS:
-            raise InputError(
-                422,
-                f"{name}: image too large: {w}x{h} = {w * h} pixels, at most "
-                f"{MAX_IMAGE_PIXELS} accepted",
-            )
-        try:
-            im.seek(0)
-            im.load()
-            im = ImageOps.exif_transpose(im) or im
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise InputError(422, f"{name}: damaged image file: {exc}") from None
-        try:
-            return prepare(im, name=name)
-        except NoInkError as exc:
-            raise InputError(422, str(exc)) from None
-        except DataError as exc:
-            raise InputError(422, str(exc)) from None
+        im = open_image_bytes(data, name, max_pixels=MAX_IMAGE_PIXELS)
+        return prepare(im, name=name)
+    except ImageError as exc:
+        raise InputError(422, str(exc)) from None
 
 
 def pixels_from_json(body: bytes) -> np.ndarray:

@@ -117,26 +117,26 @@ def open_image(path: str | os.PathLike[str], *, max_side: int | None = None) -> 
         raise ImageError(f"{path}: no such image file")
     if not path.is_file():
         raise ImageError(f"{path}: is a directory or special file, expected an image file")
-    return _decode(path, str(path), max_side)
+    return _decode(path, str(path), max_side, MAX_PIXELS)
 
 
 def open_image_bytes(
-    data: bytes, name: str = "upload", *, max_side: int | None = None
+    data: bytes, name: str = "upload", *, max_side: int | None = None, max_pixels: int = 0
 ) -> Image.Image:
     """Like :func:`open_image` for an image's bytes in memory (an upload); ``name`` is
-    what messages call it."""
+    what messages call it; ``max_pixels`` (if given) lowers :data:`MAX_PIXELS`."""
     if not data:
-        raise ImageError(f"{name}: empty, expected an image file (PNG, JPEG, ...)")
-    return _decode(io.BytesIO(data), name, max_side)
+        raise ImageError(f"{name}: empty upload, expected an image file (PNG, JPEG, ...)")
+    return _decode(io.BytesIO(data), name, max_side, max_pixels or MAX_PIXELS)
 
 
-def _decode(source: Any, label: str, max_side: int | None) -> Image.Image:
+def _decode(source: Any, label: str, max_side: int | None, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             # Pillow warns of images over its own limit (ours, lower, refuses them) and of
             # damaged metadata it skips: neither is for the person reading digits
             warnings.simplefilter("ignore")
-            return _load(Image.open(source), label, max_side)
+            return _load(Image.open(source), label, max_side, max_pixels)
     except UnidentifiedImageError:
         raise ImageError(
             f"{label}: not an image file (expected PNG, JPEG, BMP, GIF, TIFF or WebP; "
@@ -148,17 +148,17 @@ def _decode(source: Any, label: str, max_side: int | None) -> Image.Image:
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
         raise ImageError(
-            f"{label}: image too large: {size}, at most {MAX_PIXELS:,} are read; "
+            f"{label}: image too large: {size}, at most {max_pixels:,} are read; "
             "scale it down first"
         ) from None
     except DECODE_FAILURES as exc:
         raise ImageError(f"{label}: damaged or unreadable image file ({_reason(exc)})") from None
 
 
-def _load(im: Image.Image, label: str, max_side: int | None) -> Image.Image:
+def _load(im: Image.Image, label: str, max_side: int | None, max_pixels: int) -> Image.Image:
     """Load the first frame of ``im`` (reduced if a large JPEG), turned upright."""
     with im:
-        check_size(im.size, label)
+        check_size(im.size, label, max_pixels)
         if max_side and im.format == "JPEG" and max(im.size) > 2 * max_side:
             w, h = im.size
             f = max_side / max(w, h)
@@ -173,14 +173,14 @@ def _load(im: Image.Image, label: str, max_side: int | None) -> Image.Image:
         return out
 
 
-def check_size(size: tuple[int, int], label: str) -> None:
+def check_size(size: tuple[int, int], label: str, max_pixels: int = MAX_PIXELS) -> None:
     """Refuse an image of ``size`` ``(width, height)`` that is empty or too large."""
     w, h = size
     if w < 1 or h < 1:
         raise ImageError(f"{label}: empty image ({w}x{h} pixels)")
-    if w * h > MAX_PIXELS:
+    if w * h > max_pixels:
         raise ImageError(
-            f"{label}: image too large: {w}x{h} = {w * h:,} pixels, at most {MAX_PIXELS:,} "
+            f"{label}: image too large: {w}x{h} = {w * h:,} pixels, at most {max_pixels:,} "
             "are read; scale it down first"
         )
 
