@@ -120,11 +120,12 @@ class Handwriting:
         return f"Handwriting({inner})"
 
 
-def build_reader(seed: int | np.random.Generator | None = 0) -> Any:
-    """The reader's network, untrained: :data:`NETWORK` on ``(1, 28, 28)`` images."""
+def build_reader(seed: int | np.random.Generator | None = 0, **changes: Any) -> Any:
+    """The reader's network, untrained: :data:`NETWORK` (with ``changes``, e.g. a smaller
+    ``filters=(8, 16)`` for a quick try) on ``(1, 28, 28)`` images."""
     from ownnet.nn.network import Network
 
-    return Network.cnn(**NETWORK, seed=seed)
+    return Network.cnn(**{**NETWORK, **changes}, seed=seed)
 
 
 def train_reader(
@@ -136,11 +137,14 @@ def train_reader(
     stream: TextIO | None = None,
     callbacks: Any = (),
     augment: Handwriting | None = None,
+    network: dict[str, Any] | None = None,
+    lr: float = LR,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Train the reader on ``splits.train``, measuring on ``splits.test`` after each epoch.
 
-    Adam (lr :data:`LR`, cosine schedule to 0), batch :data:`BATCH_SIZE`, ``epochs``
-    epochs, each on the training images rewritten by :class:`Handwriting`.
+    Adam (``lr``, :data:`LR`, with a cosine schedule to 0), batch :data:`BATCH_SIZE`, ``epochs``
+    epochs, each on the training images rewritten by :class:`Handwriting` (or
+    ``augment``); ``network`` changes settings of :data:`NETWORK`.
 
     Returns:
         ``(network, history, info)``: ``info`` holds the training settings, the seed,
@@ -150,15 +154,16 @@ def train_reader(
     from ownnet.nn.schedules import Cosine
 
     init_seed, fit_seed = np.random.SeedSequence(seed).spawn(2)
-    net = build_reader(np.random.default_rng(init_seed))
+    settings = {**NETWORK, **(network or {})}
+    net = build_reader(np.random.default_rng(init_seed), **settings)
     augment = augment if augment is not None else Handwriting()
     start = time.perf_counter()
     history = net.fit(
         splits.train,
         epochs,
         batch_size=BATCH_SIZE,
-        optimizer=Adam(LR),
-        schedule=Cosine(LR, epochs),
+        optimizer=Adam(lr),
+        schedule=Cosine(lr, epochs),
         validation_data=splits.test,
         rng=np.random.default_rng(fit_seed),
         augment=augment,
@@ -171,8 +176,8 @@ def train_reader(
         "training": {
             "engine": "nn",
             "model": "reader",
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in NETWORK.items()},
-            "optimizer": {"name": "adam", "lr": LR},
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+            "optimizer": {"name": "adam", "lr": lr},
             "schedule": f"cosine over {epochs} epochs",
             "batch_size": BATCH_SIZE,
             "epochs": epochs,

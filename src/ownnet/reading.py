@@ -31,15 +31,15 @@ from ownnet.reading_warnings import warnings_for
 
 #: The most pieces one mark is cut into.
 MAX_PIECES = 6
-#: Marks narrower than this (width over height, along the slant) are not cut unless asked
-#: (``digits``), and marks narrower than ``NEVER_CUT`` not even then.
-CUT_ASPECT, NEVER_CUT = 0.85, 0.65
-#: A piece wider than this (width over height) is unlikely to be one digit, and one
-#: narrower than this unlikely (a 1 is about 0.15 wide).
-WIDE, NARROW = 0.95, 0.12
-#: The price (in log-confidence) of each cut, of each stroke a cut crosses, and the
-#: weights of the squared excess width and narrowness of a piece.
-CUT_PRICE, STROKE_PRICE, WIDE_PRICE, NARROW_PRICE = 1.0, 0.75, 8.0, 40.0
+#: A digit's usual width over its height (along the slant), when a row has too few
+#: single digits to measure it; marks at least ``CUT_COUNT`` digits wide are cut, and
+#: marks narrower than ``NEVER_CUT`` (width over height) never are.
+DIGIT_WIDTH, CUT_COUNT, NEVER_CUT = 0.65, 1.3, 0.65
+#: A piece narrower than this (width over height) is unlikely to be a digit (a 1: ~0.15).
+NARROW = 0.12
+#: Prices in log-confidence: of each piece more or fewer than the mark's width suggests
+#: (squared, per piece), of each stroke a cut crosses, of a piece's squared narrowness.
+COUNT_PRICE, STROKE_PRICE, NARROW_PRICE = 0.5, 1.0, 40.0
 
 
 @dataclass(frozen=True)
@@ -160,20 +160,17 @@ def _aspect(blob: Blob, slant: float, height: float) -> float:
     return float(upright.max() - upright.min() + 1) / max(blob.height, height, 1.0)
 
 
-def _ways(blob: Blob, slant: float, height: float, most: int, opts: Options) -> dict[int, _Way]:
-    """Ways of reading ``blob`` as 1, 2, ... pieces (only 1 for marks narrow enough)."""
-    aspect = _aspect(blob, slant, height)
-    if aspect < NEVER_CUT:
-        top = 1
-    elif aspect < CUT_ASPECT:
-        top = most
-    else:
-        top = max(most, math.ceil(aspect / 0.4))
-    top = max(1, min(MAX_PIECES, top))
+def _ways(
+    blob: Blob, slant: float, aspect: float, count: float, most: int, opts: Options
+) -> dict[int, _Way]:
+    """Ways of reading ``blob`` (``aspect`` wide for its height) as 1, 2, ... pieces: up
+    to about ``count`` (how many digits wide it is) and to ``most`` (the most the
+    expected total allows)."""
+    top = 1 if count < CUT_COUNT else math.ceil(count + 0.5)
+    if aspect >= NEVER_CUT:
+        top = max(top, most)
     ways = {}
-    for k in range(1, top + 1):
-        if k > 1 and aspect / k < 0.12:  # pieces thinner than any digit
-            break
+    for k in range(1, max(1, min(MAX_PIECES, top)) + 1):
         pieces = split_blob(blob, k, slant)
         if len(pieces) != k:
             continue
@@ -189,17 +186,31 @@ def _prepare_piece(piece: Blob, opts: Options) -> np.ndarray:
     return place(piece.ink, deslant=opts.deslant, widen=opts.widen, thin=opts.thin).image
 
 
-def _score(way: _Way, conf: np.ndarray, slant: float, height: float, stroke: float) -> float:
-    """Log-confidence of the pieces, less the price of each cut (:data:`CUT_PRICE` and
-    :data:`STROKE_PRICE` per stroke it crosses) and of pieces too wide or too narrow
-    for one digit."""
-    total = -CUT_PRICE * (len(way.pieces) - 1)
+def _score(way: _Way, conf: np.ndarray, s: Survey, count: float) -> float:
+    """How likely this way is: the log-confidence of its pieces, a prior on how many
+    digits a mark ``count`` digits wide holds (:data:`COUNT_PRICE` times the squared
+    difference, per piece), :data:`STROKE_PRICE` per stroke a cut crosses, and a price
+    for pieces narrower than any digit."""
+    k = len(way.pieces)
+    total = -COUNT_PRICE * (count - k) ** 2 / k
     for i, piece in enumerate(way.pieces):
         total += math.log(max(float(conf[way.start + i].max()), 1e-6))
-        a = _aspect(piece, slant, height)
-        total -= WIDE_PRICE * max(0.0, a - WIDE) ** 2 + NARROW_PRICE * max(0.0, NARROW - a) ** 2
-        total -= 0.5 * STROKE_PRICE * piece.cut / max(stroke, 1.0)  # each cut is on two pieces
+        a = _aspect(piece, s.slant, s.height)
+        total -= NARROW_PRICE * max(0.0, NARROW - a) ** 2
+        total -= 0.5 * STROKE_PRICE * piece.cut / max(s.stroke, 1.0)  # each cut is on two pieces
     return total
+
+
+def _counts(blobs: list[Blob], aspects: list[float]) -> list[float]:
+    """How many digits wide each blob is: its width over the typical digit width of its
+    row (the median of its narrower blobs when there are two or more), else over
+    :data:`DIGIT_WIDTH`."""
+    out = []
+    for blob, aspect in zip(blobs, aspects, strict=True):
+        row = [a for b, a in zip(blobs, aspects, strict=True) if b.row == blob.row and a <= 1.0]
+        width = float(np.median(row)) if len(row) >= 2 else DIGIT_WIDTH
+        out.append(aspect / max(width, 0.3))
+    return out
 
 
 def _choose(scores: list[dict[int, float]], digits: int | None) -> list[int]:
@@ -228,6 +239,7 @@ class Survey:
         scene: the picture taken as far as its ink.
         blobs: its marks grouped into digits (or touching groups), in reading order.
         ways: for each blob, the ways of reading it, by number of pieces.
+        counts: for each blob, how many digits wide it is.
         digits: the number of digits expected, if given.
         slant, height, stroke: the writing's slant, digit height and stroke width.
     """
@@ -235,6 +247,7 @@ class Survey:
     scene: Scene
     blobs: list[Blob]
     ways: list[dict[int, _Way]]
+    counts: list[float]
     digits: int | None
     slant: float
     height: float
@@ -263,19 +276,20 @@ def survey(
     slant = writing_slant(scene.ink)
     height = float(np.median([b.height for b in blobs]))
     stroke = stroke_width(scene.ink)
+    aspects = [_aspect(b, slant, height) for b in blobs]
+    counts = _counts(blobs, aspects)
     most = max(1, digits - len(blobs) + 1) if digits else 1
-    if len(blobs) == 1 and (digits or 1) == 1:  # one digit: exactly what prepare() gives
-        ways = [{1: _Way([blobs[0]], [prepare_ink(scene, scene.ink, opts).image])}]
-        more = _ways(blobs[0], slant, height, 1, opts)
-        ways[0].update({k: w for k, w in more.items() if k > 1})
-    else:
-        ways = [_ways(b, slant, height, most, opts) for b in blobs]
+    ways = [
+        _ways(b, slant, a, c, most, opts) for b, a, c in zip(blobs, aspects, counts, strict=True)
+    ]
+    if len(blobs) == 1 and 1 in ways[0]:  # one digit: exactly what prepare() gives
+        ways[0][1] = _Way([blobs[0]], [prepare_ink(scene, scene.ink, opts).image])
     start = 0
     for options_of_blob in ways:
         for way in options_of_blob.values():
             way.start = start
             start += len(way.images)
-    return Survey(scene, blobs, ways, digits, slant, height, stroke)
+    return Survey(scene, blobs, ways, counts, digits, slant, height, stroke)
 
 
 def read(
@@ -309,8 +323,8 @@ def read_survey(model: Any, surveyed: Survey) -> Reading:
     s = surveyed
     conf, meaning = probabilities(model, s.images())
     scores = [
-        {k: _score(way, conf, s.slant, s.height, s.stroke) for k, way in blob_ways.items()}
-        for blob_ways in s.ways
+        {k: _score(way, conf, s, count) for k, way in blob_ways.items()}
+        for blob_ways, count in zip(s.ways, s.counts, strict=True)
     ]
     chosen = _choose(scores, s.digits)
     found: list[DigitReading] = []
