@@ -28,6 +28,8 @@ from scipy import ndimage
 BLOCKS = 14
 #: Percentile of each block taken as its paper brightness.
 PAPER_PERCENTILE = 90
+#: Statistics over the whole picture use at most this many pixels (a regular sample).
+SAMPLE = 60_000
 #: Shadows up to this fraction of the ink's contrast are followed; darker blocks are ink.
 SHADOW = 0.4
 
@@ -85,6 +87,11 @@ def border_plane(grey: np.ndarray) -> tuple[np.ndarray, float]:
     h, w = grey.shape
     mask = _border_mask(grey.shape)
     ys, xs = np.nonzero(mask)
+    if len(ys) > SAMPLE:  # a regular sample of a large picture's border
+        ys, xs = ys[:: len(ys) // SAMPLE], xs[:: len(xs) // SAMPLE]
+        mask = np.zeros_like(mask)
+        mask[ys, xs] = True
+        ys, xs = np.nonzero(mask)
     v = grey[mask].astype(np.float64)
     yn, xn = ys / max(h - 1, 1) - 0.5, xs / max(w - 1, 1) - 0.5
     design = np.column_stack([np.ones_like(yn), yn, xn])
@@ -111,15 +118,15 @@ def polarity(grey: np.ndarray, background: np.ndarray) -> str:
     A clearly light background (mean above 0.75) means dark ink and a clearly dark one
     (below 0.25) light ink. In between (a grey photo, a vignette, a shadow over the
     border), the ink is what stands out most from its surroundings: the darker or the
-    lighter tail of the picture less its blurred self.
+    lighter tail of the picture less its local mean.
     """
     level = float(background.mean())
     if level >= 0.75:
         return "dark-on-light"
     if level <= 0.25:
         return "light-on-dark"
-    sigma = max(2.0, min(grey.shape) / 15.0)
-    detail = grey - ndimage.gaussian_filter(grey, sigma)
+    size = max(5, round(min(grey.shape) / 6))
+    detail = grey - ndimage.uniform_filter(grey, size, mode="nearest")
     dark, light = -float(np.percentile(detail, 0.5)), float(np.percentile(detail, 99.5))
     return "dark-on-light" if dark >= light else "light-on-dark"
 
@@ -130,7 +137,9 @@ def block_levels(paper: np.ndarray, block: int) -> np.ndarray:
     h, w = paper.shape
     p = np.pad(paper, ((0, -h % block), (0, -w % block)), mode="edge")
     by, bx = p.shape[0] // block, p.shape[1] // block
-    blocks = p.reshape(by, block, bx, block).transpose(0, 2, 1, 3).reshape(by, bx, -1)
+    step = max(1, block // 24)  # every pixel of small blocks, a regular sample of large ones
+    blocks = p.reshape(by, block, bx, block)[:, ::step, :, ::step]
+    blocks = blocks.transpose(0, 2, 1, 3).reshape(by, bx, -1)
     return np.percentile(blocks, PAPER_PERCENTILE, axis=2).astype(np.float32)
 
 
@@ -206,8 +215,8 @@ def _level_with(paper: np.ndarray, background: np.ndarray) -> np.ndarray:
     """``background`` moved so that the paper's pixels lie on it on the whole: a high
     percentile of noisy paper is brighter than the paper's mean level."""
     d = (paper - background).ravel()
-    if d.size > 200_000:
-        d = d[:: d.size // 200_000]
+    if d.size > SAMPLE:
+        d = d[:: d.size // SAMPLE]
     paper_part = d[d >= np.percentile(d, 25)]  # the ink is the darkest part
     return background + float(np.median(paper_part))
 
@@ -215,8 +224,8 @@ def _level_with(paper: np.ndarray, background: np.ndarray) -> np.ndarray:
 def _paper_noise(strength: np.ndarray) -> float:
     """Robust standard deviation of ``strength`` over the paper (most pixels)."""
     r = strength.ravel()
-    if r.size > 200_000:
-        r = r[:: r.size // 200_000]
+    if r.size > SAMPLE:
+        r = r[:: r.size // SAMPLE]
     m = float(np.median(r))
     mad = float(np.median(np.abs(r - m)))
     near = r[np.abs(r - m) <= 5.0 * 1.4826 * mad + 1e-6]

@@ -31,6 +31,9 @@ MAX_PIXELS = 50_000_000
 #: Pictures are worked on with their longer side at most this many pixels (reduced by
 #: area averaging; JPEG files are decoded at a reduced scale directly).
 MAX_WORKING_SIDE = 1200
+#: A large JPEG is decoded at 1/2, 1/4 or 1/8 scale, keeping its longer side at least this
+#: share of the working side.
+DRAFT = 0.75
 #: What Pillow's many format readers raise on damaged data.
 DECODE_FAILURES = (
     OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError,
@@ -159,9 +162,9 @@ def _load(im: Image.Image, label: str, max_side: int | None, max_pixels: int) ->
     """Load the first frame of ``im`` (reduced if a large JPEG), turned upright."""
     with im:
         check_size(im.size, label, max_pixels)
-        if max_side and im.format == "JPEG" and max(im.size) > 2 * max_side:
+        if max_side and im.format == "JPEG" and max(im.size) > 1.5 * max_side:
             w, h = im.size
-            f = max_side / max(w, h)
+            f = DRAFT * max_side / max(w, h)  # the decoder halves while it stays above this
             im.draft(im.mode, (math.ceil(w * f), math.ceil(h * f)))
             im.info["original_size"] = (w, h)
         im.seek(0)
