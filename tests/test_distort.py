@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -103,3 +105,5 @@ def test_handwriting_is_reproducible_and_keeps_shape_and_labels_free() -> None:
     assert 0.7 <= changed <= 0.97  # about 15% are kept as they are
     spec = Handwriting(keep=0.5).spec()
     assert spec["name"] == "handwriting" and spec["keep"] == 0.5
+    again = Handwriting.from_spec(json.loads(json.dumps(spec)))
+    assert again.spec() == spec

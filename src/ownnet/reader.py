@@ -115,6 +115,11 @@ class Handwriting:
         """JSON-ready description (for model files and checkpoints)."""
         return {"name": "handwriting", **{k: v for k, v in vars(self).items()}}
 
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Handwriting:
+        """The augmentation :meth:`spec` describes (a resumed run draws the same hands)."""
+        return cls(**{k: v for k, v in spec.items() if k != "name"})
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"Handwriting({inner})"
