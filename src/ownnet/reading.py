@@ -34,7 +34,7 @@ MAX_PIECES = 6
 #: A digit's usual width over its height (along the slant), when a row has too few
 #: single digits to measure it; marks at least ``CUT_COUNT`` digits wide are cut, and
 #: marks narrower than ``NEVER_CUT`` (width over height) never are.
-DIGIT_WIDTH, CUT_COUNT, NEVER_CUT = 0.65, 1.3, 0.65
+DIGIT_WIDTH, ALONE_WIDTH, CUT_COUNT, NEVER_CUT = 0.65, 0.85, 1.3, 0.65
 #: A piece narrower than this (width over height) is unlikely to be a digit (a 1: ~0.15).
 NARROW = 0.12
 #: Prices in log-confidence: of each piece more or fewer than the mark's width suggests
@@ -166,9 +166,10 @@ def _ways(
     """Ways of reading ``blob`` (``aspect`` wide for its height) as 1, 2, ... pieces: up
     to about ``count`` (how many digits wide it is) and to ``most`` (the most the
     expected total allows)."""
-    top = 1 if count < CUT_COUNT else math.ceil(count + 0.5)
-    if aspect >= NEVER_CUT:
-        top = max(top, most)
+    if aspect < NEVER_CUT:
+        top = 1
+    else:
+        top = max(1 if count < CUT_COUNT else math.ceil(count + 0.5), most)
     ways = {}
     for k in range(1, max(1, min(MAX_PIECES, top)) + 1):
         pieces = split_blob(blob, k, slant)
@@ -203,12 +204,17 @@ def _score(way: _Way, conf: np.ndarray, s: Survey, count: float) -> float:
 
 def _counts(blobs: list[Blob], aspects: list[float]) -> list[float]:
     """How many digits wide each blob is: its width over the typical digit width of its
-    row (the median of its narrower blobs when there are two or more), else over
-    :data:`DIGIT_WIDTH`."""
+    row (the median of its blobs 0.3 to 1 times as wide as tall, when there are two or
+    more: single digits other than 1s), else over
+    :data:`DIGIT_WIDTH` (:data:`ALONE_WIDTH` for the only blob of a picture: most
+    pictures of one mark show one digit, however wide)."""
     out = []
     for blob, aspect in zip(blobs, aspects, strict=True):
-        row = [a for b, a in zip(blobs, aspects, strict=True) if b.row == blob.row and a <= 1.0]
-        width = float(np.median(row)) if len(row) >= 2 else DIGIT_WIDTH
+        row = [
+            a for b, a in zip(blobs, aspects, strict=True) if b.row == blob.row and 0.3 <= a <= 1.0
+        ]  # single digits, not 1s
+        alone = ALONE_WIDTH if len(blobs) == 1 else DIGIT_WIDTH
+        width = float(np.median(row)) if len(row) >= 2 else alone
         out.append(aspect / max(width, 0.3))
     return out
 

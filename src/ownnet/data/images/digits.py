@@ -197,12 +197,12 @@ def writing_slant(ink: np.ndarray) -> float:
     return float(np.clip(np.asarray(slants)[order][middle], -1.0, 1.0))
 
 
-def find_blobs(ink: np.ndarray) -> list[Blob]:
-    """The digits (or groups of touching digits) in ``ink (H, W)``: rows top to bottom,
-    each left to right."""
+def _digit_marks(ink: np.ndarray) -> tuple[np.ndarray, list[list[_Mark]]]:
+    """Label the marks of ``ink (H, W)`` and group the ones that make digits: ``(labels,
+    rows)``, each row a list of digits (merged marks), top to bottom."""
     labels, n = ndimage.label(ink >= BOX_LEVEL, structure=np.ones((3, 3), bool))
     if n == 0:
-        return []
+        return labels, []
     rows_total = ink.sum(axis=1)
     cy = float(rows_total @ np.arange(len(ink))) / max(float(rows_total.sum()), 1e-9)
     slant = writing_slant(ink)
@@ -215,13 +215,28 @@ def find_blobs(ink: np.ndarray) -> list[Blob]:
     small = [m for m in marks if m.bottom - m.top < SMALL * height]
     rows = [_merge_row(row, height) for row in _rows(big)]
     _attach([d for row in rows for d in row], small, height)
+    return labels, [sorted(row, key=lambda m: (m.x0 + m.x1) / 2) for row in rows]
+
+
+def find_blobs(ink: np.ndarray) -> list[Blob]:
+    """The digits (or groups of touching digits) in ``ink (H, W)``: rows top to bottom,
+    each left to right."""
+    labels, rows = _digit_marks(ink)
     blobs = []
     for r, row in enumerate(rows):
-        for m in sorted(row, key=lambda m: (m.x0 + m.x1) / 2):
+        for m in row:
             own = np.isin(labels[m.top : m.bottom, m.left : m.right], m.labels)
             crop = np.where(own, ink[m.top : m.bottom, m.left : m.right], 0.0)
             blobs.append(Blob((m.top, m.left, m.bottom, m.right), crop.astype(np.float32), r))
     return blobs
+
+
+def keep_digits(ink: np.ndarray) -> np.ndarray:
+    """``ink (H, W)`` with only the marks that make digits (:func:`find_blobs`' marks):
+    faint marks, rules, page edges and specks far from the digits taken out."""
+    labels, rows = _digit_marks(ink)
+    kept = [label for row in rows for m in row for label in m.labels]
+    return np.where(np.isin(labels, kept), ink, 0.0).astype(np.float32)
 
 
 def _cut_path(cost: np.ndarray, centre: float, band: float) -> tuple[np.ndarray, float]:

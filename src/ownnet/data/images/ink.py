@@ -1,9 +1,9 @@
-"""From ink strength to ink: what is a mark and what is noise, and which marks are the digit.
+"""From ink strength to ink: what is a mark and what is noise.
 
 :func:`find_ink` keeps the marks that stand out from the paper's noise, scaled
-so the solid ink is 1; :func:`keep_digit` then keeps the marks that belong to
-one digit (a detached bar of a 5 stays, dust in a corner goes) and gives their
-bounding box.
+so the solid ink is 1; :func:`faint_marks` tells the marks much fainter than the
+writing (shading, smudges). Which marks make digits is decided in
+:mod:`~ownnet.data.images.digits`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from ownnet.data.images.errors import NoInkError
 MIN_CONTRAST = 0.08
 #: Marks fainter than this fraction of the strongest ink are not ink.
 RELATIVE_THRESHOLD = 0.2
-#: Ink components with less than this share of the ink are dropped as specks.
-MIN_COMPONENT_SHARE = 0.02
 #: Marks fainter than this share of the darkest heavy mark are not ink of the digits.
 FAINT_MARK = 0.45
 #: Pixels at least this strong (0..1 of full ink) make up the ink's bounding box.
@@ -68,11 +66,6 @@ def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def components(ink: np.ndarray) -> tuple[np.ndarray, int]:
-    """Connected marks of ``ink (H, W)`` (8-connected, above the box level): ``(labels, n)``."""
-    return ndimage.label(ink >= BOX_LEVEL, structure=np.ones((3, 3), bool))
-
-
 def mark_levels(ink: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """How dark each mark is: the 90th percentile of ``ink`` over each labelled mark, ``(n,)``."""
     levels = np.zeros(n)
@@ -90,36 +83,3 @@ def faint_marks(ink: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     mass = np.asarray(ndimage.sum(ink, labels, index=np.arange(1, n + 1)))
     heavy = mass >= 0.3 * mass.max()
     return levels < FAINT_MARK * levels[heavy].max()
-
-
-def keep_digit(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Keep the marks of ``ink (H, W)`` that belong to the digit: ``(ink, box)``.
-
-    Marks much fainter than the heaviest (:func:`faint_marks`) go. Of the rest, a
-    component stays when it holds at least 10% of the ink of the largest one, or at
-    least :data:`MIN_COMPONENT_SHARE` of all the ink and lies near the largest one
-    (within a quarter of its size): a detached bar of a 5 stays, dust in a corner goes.
-    """
-    labels, n = components(ink)
-    if n > 1:
-        faint = faint_marks(ink, labels, n)
-        if faint.any():
-            ink = ink * ~np.isin(labels, np.flatnonzero(faint) + 1)
-            labels, n = components(ink)
-    if n > 1:
-        ids = np.arange(1, n + 1)
-        mass = np.asarray(ndimage.sum(ink, labels, index=ids))
-        boxes = ndimage.find_objects(labels)
-        big = int(np.argmax(mass))
-        by, bx = boxes[big]
-        reach = 0.25 * max(by.stop - by.start, bx.stop - bx.start)
-        keep = []
-        for i, (sy, sx) in enumerate(boxes):
-            gap_y = max(by.start - sy.stop, sy.start - by.stop, 0)
-            gap_x = max(bx.start - sx.stop, sx.start - bx.stop, 0)
-            near = max(gap_y, gap_x) <= reach
-            share = mass[i] / mass.sum()
-            if mass[i] >= 0.1 * mass[big] or (near and share >= MIN_COMPONENT_SHARE):
-                keep.append(i + 1)
-        ink = ink * np.isin(labels, keep)
-    return ink, ink_box(ink)

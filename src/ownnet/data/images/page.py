@@ -4,14 +4,16 @@ Photographed on a desk, a page is a large, even region, brighter (or darker) tha
 the surface around it, with the writing inside it. Left alone, the surface
 would be taken for the background and the whole page for ink. :func:`find_page`
 looks at a small copy of the picture, splits it into light and dark (Otsu's
-threshold) and accepts a region as the page when
+threshold, then again within each side, for a page only a little darker than a white
+desk) and accepts a region as the page when
 
 * it fills at least a fifth of the picture and leaves at least 4% outside it,
 * it is solid: its widest empty spot (the largest disk inside it) is at least
   10% of the picture's shorter side, it nearly fills the smallest rectangle around
   it, and its outline is sharp
   (the edge of a sheet, not the edge of a patch of light),
-* it holds the writing (most of the picture's strongest thin marks lie on it),
+* it holds the writing (most of the picture's strongest thin marks lie on it), or
+  what lies around it is much grainier (a table, not a shadow on the same paper),
   and any holes in it are small next to it,
 * and what lies outside it is the other shade, clearly different, and runs along
   a good part of the picture's edge.
@@ -45,6 +47,9 @@ MIN_BORDER = 0.15
 MIN_STEP = 0.5
 #: Smallest share of the strongest marks (the writing) that lie on the page.
 MIN_WRITING = 0.6
+#: How many times grainier than the page the surface around it is, when the writing
+#: cannot tell the page (the table's grain is darker than the writing is thin).
+GRAIN = 2.5
 #: The page's area over that of the smallest rectangle around it.
 MIN_RECTANGULARITY = 0.85
 
@@ -146,6 +151,17 @@ def _writing_inside(small: np.ndarray, filled: np.ndarray) -> float:
     return float(strong[inner].sum()) / max(float(strong.sum()), 1.0)
 
 
+def _other_surface(small: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether what lies outside ``filled`` is another material: grainier than the page by
+    :data:`GRAIN` times (wood, cloth). A shadow on the same paper is not."""
+    inner = ndimage.binary_erosion(filled, iterations=3, border_value=1)
+    outer = ~ndimage.binary_dilation(filled, iterations=3)
+    if not inner.any() or not outer.any():
+        return False
+    grain = np.abs(small - ndimage.median_filter(small, size=5, mode="nearest"))
+    return float(np.median(grain[outer])) >= GRAIN * max(float(np.median(grain[inner])), 0.001)
+
+
 def _candidate(small: np.ndarray, region: np.ndarray, other: np.ndarray) -> float | None:
     """The page's area if ``region`` (a component of one shade) passes every test, else None."""
     h, w = small.shape
@@ -169,7 +185,7 @@ def _candidate(small: np.ndarray, region: np.ndarray, other: np.ndarray) -> floa
         return None
     if rectangularity(filled) < MIN_RECTANGULARITY or _edge_step(small, filled) < MIN_STEP:
         return None
-    if _writing_inside(small, filled) < MIN_WRITING:
+    if _writing_inside(small, filled) < MIN_WRITING and not _other_surface(small, filled):
         return None
     return area
 
@@ -181,7 +197,12 @@ def find_page(grey: np.ndarray) -> Page | None:
         return None
     best: tuple[float, np.ndarray] | None = None
     t = otsu(small)
-    for light in (small > t, small <= t):
+    thresholds = [t]  # and within each side: a page a little darker than a white desk
+    for side in (small[small > t], small[small <= t]):
+        if side.size > 0.2 * small.size:
+            thresholds.append(otsu(side))
+    splits = [(small > u, small <= u) for u in thresholds]
+    for light in (part for pair in splits for part in pair):
         labels, n = ndimage.label(light, structure=np.ones((3, 3), bool))
         if n == 0:
             continue

@@ -17,8 +17,9 @@ import numpy as np
 
 from ownnet.data.images.background import Contrast, ink_contrast
 from ownnet.data.images.decode import Picture, load_picture
+from ownnet.data.images.digits import keep_digits
 from ownnet.data.images.frame import BOX
-from ownnet.data.images.ink import find_ink, keep_digit
+from ownnet.data.images.ink import find_ink, ink_box
 from ownnet.data.images.lines import Line, find_lines, remove_lines
 from ownnet.data.images.page import Page, crop_to_page, find_page
 from ownnet.data.images.place import Placement, place
@@ -148,8 +149,10 @@ def prepare_steps(
 
 
 def prepare_ink(scene: Scene, ink: np.ndarray, options: Options) -> Prepared:
-    """The ink of one digit ``(H, W)`` (of ``scene``) placed as MNIST places a digit."""
-    digit, box = keep_digit(ink)
+    """The ink of one digit ``(H, W)`` (of ``scene``) placed as MNIST places a digit: the
+    marks that make digits (:func:`~ownnet.data.images.digits.keep_digits`), together."""
+    digit = keep_digits(ink)
+    box = ink_box(digit)
     top, left, bottom, right = box
     placement = place(
         digit[top:bottom, left:right],
