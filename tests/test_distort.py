@@ -10,9 +10,11 @@ from scipy import ndimage
 
 from ownnet.data.augment import sample, transform
 from ownnet.data.distort import (
+    add_strokes,
     change_gamma,
     change_thickness,
     elastic_fields,
+    erase_spots,
     stroke_widths,
     warp,
 )
@@ -107,3 +109,17 @@ def test_handwriting_is_reproducible_and_keeps_shape_and_labels_free() -> None:
     assert spec["name"] == "handwriting" and spec["keep"] == 0.5
     again = Handwriting.from_spec(json.loads(json.dumps(spec)))
     assert again.spec() == spec
+
+
+def test_stray_strokes_land_near_the_edge_and_gaps_on_the_ink() -> None:
+    rng = np.random.default_rng(5)
+    blank = np.zeros((200, 28, 28), np.uint8)
+    strays = add_strokes(blank, rng)
+    assert (strays.reshape(200, -1).max(axis=1) >= 120).all()
+    inner = strays[:, 6:22, 6:22].astype(float).sum()
+    assert inner < 0.25 * strays.astype(float).sum()  # mostly outside MNIST's 20x20 box
+    images = bars(50, width=4)
+    gapped = erase_spots(images, rng)
+    lost = images.astype(int) - gapped.astype(int)
+    assert (lost >= 0).all() and (lost.reshape(50, -1).sum(axis=1) > 255).all()
+    assert (lost[:, :, :10] == 0).all()  # only where there was ink

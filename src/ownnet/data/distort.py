@@ -13,7 +13,10 @@ reads new hands better. Each function here works on a whole batch of images
 * :func:`stroke_widths` and :func:`change_thickness` - measure the pen and make
   it thicker (a grey dilation) or thinner (a grey erosion), by a fraction of a
   pixel per side;
-* :func:`change_gamma` - softer or harder stroke edges.
+* :func:`change_gamma` - softer or harder stroke edges;
+* :func:`add_strokes` - stray short strokes near the edge (a neighbour's tail, the
+  edge of the page) and :func:`erase_spots` - gaps in the pen's line (a dry pen,
+  chalk, a pencil skipping on the paper).
 
 uint8 images come back as uint8. The recipe that draws the random amounts and
 chains these for training is :class:`ownnet.reader.Handwriting`.
@@ -188,3 +191,60 @@ def warp(
         y = y + fields[0]
         x = x + fields[1]
     return sample(batch, y, x, fill=fill)
+
+
+def _segment_ink(
+    n: int, a: np.ndarray, b: np.ndarray, width: np.ndarray, h: int, w: int
+) -> np.ndarray:
+    """Anti-aliased segments from ``a (n, 2)`` to ``b (n, 2)`` (row, column), ``width (n,)``
+    pixels wide: ink ``(n, h * w)`` in 0..1."""
+    oy, ox = np.divmod(np.arange(h * w, dtype=np.float32), w)
+    p = np.stack([oy, ox], axis=-1)[None]  # (1, hw, 2)
+    d = (b - a)[:, None, :]
+    t = np.clip(((p - a[:, None, :]) * d).sum(-1) / np.maximum((d * d).sum(-1), 1e-6), 0, 1)
+    dist = np.linalg.norm(p - (a[:, None, :] + t[..., None] * d), axis=-1)
+    return np.clip(width[:, None] / 2 + 0.5 - dist, 0.0, 1.0)
+
+
+def add_strokes(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One stray stroke per image, 3 to 9 px long, near the image's edge (outside MNIST's
+    20x20 box for the most part), 1 to 2.5 px wide, half to full strength.
+
+    Args:
+        images: ``(n, height, width)`` uint8, ink bright.
+    """
+    batch = _batch(images)
+    n, h, w = batch.shape
+    side = rng.integers(0, 4, n)  # which edge: top, bottom, left, right
+    along = rng.uniform(2, min(h, w) - 2, n)
+    across = rng.uniform(1, 4, n)
+    y = np.select([side == 0, side == 1], [across, h - 1 - across], along)
+    x = np.select([side == 2, side == 3], [across, w - 1 - across], along)
+    angle = rng.uniform(0, np.pi, n)
+    length = rng.uniform(3, 9, n)
+    a = np.stack([y, x], axis=-1)
+    b = a + length[:, None] * np.stack([np.sin(angle), np.cos(angle)], axis=-1)
+    ink = _segment_ink(n, a, b, rng.uniform(1.0, 2.5, n), h, w) * rng.uniform(0.5, 1.0, (n, 1))
+    out = np.maximum(batch.reshape(n, -1).astype(np.float32), 255.0 * ink)
+    return _like(out.reshape(batch.shape), batch)
+
+
+def erase_spots(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One gap per image: a disc of 1 to 2 px radius wiped out on the ink (the brightest
+    pixels are likelier centres).
+
+    Args:
+        images: ``(n, height, width)`` uint8, ink bright.
+    """
+    batch = _batch(images)
+    n, h, w = batch.shape
+    flat = batch.reshape(n, -1).astype(np.float64) + 1e-3
+    weights = flat**2 / (flat**2).sum(axis=1, keepdims=True)
+    u = rng.random((n, 1))
+    centre = np.minimum((np.cumsum(weights, axis=1) < u).sum(axis=1), h * w - 1)
+    cy, cx = np.divmod(centre, w)
+    oy, ox = np.divmod(np.arange(h * w), w)
+    r = rng.uniform(1.0, 2.0, n)
+    dist = np.hypot(oy[None] - cy[:, None], ox[None] - cx[:, None])
+    keep = np.clip(dist - r[:, None] + 0.5, 0.0, 1.0)
+    return _like((batch.reshape(n, -1) * keep).reshape(batch.shape), batch)
