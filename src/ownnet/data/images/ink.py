@@ -19,6 +19,8 @@ from ownnet.data.images.errors import NoInkError
 MIN_CONTRAST = 0.08
 #: Marks fainter than this fraction of the strongest ink are not ink.
 RELATIVE_THRESHOLD = 0.2
+#: A mark's level is this percentile of its ink (its typical pixel, not its darkest).
+LEVEL_PERCENTILE = 50
 #: Marks fainter than this share of the darkest heavy mark are not ink of the digits.
 FAINT_MARK = 0.45
 #: Pixels at least this strong (0..1 of full ink) make up the ink's bounding box.
@@ -67,11 +69,12 @@ def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def mark_levels(ink: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """How dark each mark is: the 90th percentile of ``ink`` over each labelled mark, ``(n,)``."""
+    """How dark each mark is: the :data:`LEVEL_PERCENTILE` of ``ink`` over each labelled mark,
+    ``(n,)``: a pen's stroke is solid, a cluster of noise mostly faint."""
     levels = np.zeros(n)
     for i, sl in enumerate(ndimage.find_objects(labels)):
         if sl is not None:
-            levels[i] = np.percentile(ink[sl][labels[sl] == i + 1], 90)
+            levels[i] = np.percentile(ink[sl][labels[sl] == i + 1], LEVEL_PERCENTILE)
     return levels
 
 

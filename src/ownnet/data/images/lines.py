@@ -4,8 +4,8 @@ The lines of an exercise book are ink to a camera. A straight line across the
 whole picture is found by cutting the picture into narrow vertical strips (for
 horizontal lines; horizontal strips for vertical ones) and, in each strip, the
 rows that are mostly ink; a row run in one strip continues into the next within
-a small drift (a line may be tilted by a few degrees or bowed by the lens). A
-chain through nearly every strip is a line.
+a small drift (a line may be tilted by a few degrees or bowed by the lens), also
+past a few strips where writing hides it. A chain across nearly every strip is a line.
 
 A line is removed when the picture has several parallel lines (ruled or grid
 paper) or when the one line is thinner or fainter than the writing (a 7's top
@@ -29,8 +29,9 @@ from ownnet.data.images.stroke import stroke_width
 STRIP = 40
 #: A row of a strip belongs to a line when at least this share of it is ink.
 COVER = 0.6
-#: A chain is a line when it runs through at least this share of the strips.
-SPAN = 0.85
+#: A chain is a line when it runs across at least ``SPAN`` of the strips and is seen in at
+#: least ``SEEN`` of them (writing over the line hides it in the others).
+SPAN, SEEN = 0.85, 0.6
 #: A line may drift by this slope between strips (tan 5 degrees), plus 2 px.
 DRIFT = math.tan(math.radians(5))
 #: A single line is removed when it is at most this wide, or this strong, next to the rest.
@@ -105,7 +106,8 @@ def _chains(strength: np.ndarray, threshold: float) -> list[Line]:
     lines = []
     centres_of_strips = (edges[:-1] + edges[1:] - 1) / 2.0
     for chain in chains:
-        if len(chain) < SPAN * n:
+        reach = chain[-1][0] - chain[0][0] + 1  # writing may hide the line in some strips
+        if reach < SPAN * n or len(chain) < SEEN * n:
             continue
         strips = np.array([s for s, _, _ in chain])
         centre = np.array([c for _, c, _ in chain])

@@ -15,6 +15,7 @@ desk) and accepts a region as the page when
 * it holds the writing (most of the picture's strongest thin marks lie on it), or
   what lies around it is much grainier (a table, not a shadow on the same paper),
   and any holes in it are small next to it,
+* mostly blank, but written on,
 * and what lies outside it is the other shade, clearly different, and runs along
   a good part of the picture's edge.
 
@@ -50,6 +51,8 @@ MIN_WRITING = 0.6
 #: How many times grainier than the page the surface around it is, when the writing
 #: cannot tell the page (the table's grain is darker than the writing is thin).
 GRAIN = 2.5
+#: At most this share of a page is writing.
+MAX_INK = 0.25
 #: The page's area over that of the smallest rectangle around it.
 MIN_RECTANGULARITY = 0.85
 
@@ -162,6 +165,22 @@ def _other_surface(small: np.ndarray, filled: np.ndarray) -> bool:
     return float(np.median(grain[outer])) >= GRAIN * max(float(np.median(grain[inner])), 0.001)
 
 
+def _marked(small: np.ndarray, filled: np.ndarray, region: np.ndarray) -> bool:
+    """Whether ``filled`` is written on like a page: some of the pixels well inside it,
+    but at most :data:`MAX_INK` of them, differ from the page's grey around them by 0.1
+    or more (the paper
+    between the strokes of a bold digit is not written on; a digit and its paper
+    together are not a blank page)."""
+    inner = ndimage.binary_erosion(filled, iterations=2, border_value=1)
+    if not inner.any():
+        return False
+    level = float(np.median(small[region]))  # the page's grey, where it is page
+    local = np.where(region, small, level)
+    paper = ndimage.median_filter(local, size=max(5, round(min(small.shape) / 8)))
+    far = float((np.abs(small[inner] - paper[inner]) >= 0.1).mean())  # light may vary
+    return 0.001 <= far <= MAX_INK
+
+
 def _candidate(small: np.ndarray, region: np.ndarray, other: np.ndarray) -> float | None:
     """The page's area if ``region`` (a component of one shade) passes every test, else None."""
     h, w = small.shape
@@ -186,6 +205,8 @@ def _candidate(small: np.ndarray, region: np.ndarray, other: np.ndarray) -> floa
     if rectangularity(filled) < MIN_RECTANGULARITY or _edge_step(small, filled) < MIN_STEP:
         return None
     if _writing_inside(small, filled) < MIN_WRITING and not _other_surface(small, filled):
+        return None
+    if not _marked(small, filled, region):
         return None
     return area
 
