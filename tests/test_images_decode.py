@@ -101,6 +101,8 @@ def test_colour_modes(mode: str, tmp_path: Path) -> None:
         im = Image.fromarray(
             np.asarray(grey).astype({"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]) * 200
         )
+    elif mode == "1":  # thresholded, not dithered: a dithered grey paper is all specks
+        im = grey.convert("1", dither=Image.Dither.NONE)
     else:
         im = grey.convert("RGB").convert(mode)
     reference = prepare(digit_picture())
