@@ -115,19 +115,28 @@ def border_plane(grey: np.ndarray) -> tuple[np.ndarray, float]:
 def polarity(grey: np.ndarray, background: np.ndarray) -> str:
     """Dark ink on light paper or light ink on a dark background.
 
-    A clearly light background (mean above 0.75) means dark ink and a clearly dark one
-    (below 0.25) light ink. In between (a grey photo, a vignette, a shadow over the
-    border), the ink is the tail of the picture's greys that lies further from the
-    paper, its median.
+    * When most of the picture is unlike its border (a page on a table, the border of
+      which is the table), the paper is the picture's median grey, and the ink the
+      tail of the greys further from it (0.5% each side);
+    * else a clearly light border (mean above 0.75) means dark ink and a clearly dark
+      one (below 0.25) light ink;
+    * in between (a grey photo, a vignette), the ink is what stands out most from its
+      surroundings: the darker or the lighter tail of the picture less its local mean.
     """
     level = float(background.mean())
+    sample = grey.ravel()[:: max(1, grey.size // SAMPLE)]
+    low, middle, high = np.percentile(sample, [0.5, 50, 99.5])
+    if abs(middle - level) > 0.25:
+        return "dark-on-light" if middle - low >= high - middle else "light-on-dark"
     if level >= 0.75:
         return "dark-on-light"
     if level <= 0.25:
         return "light-on-dark"
-    sample = grey.ravel()[:: max(1, grey.size // SAMPLE)]
-    low, middle, high = np.percentile(sample, [0.5, 50, 99.5])
-    return "dark-on-light" if middle - low >= high - middle else "light-on-dark"
+    size = max(5, round(min(grey.shape) / 6))
+    detail = (grey - ndimage.uniform_filter(grey, size, mode="nearest")).ravel()
+    detail = detail[:: max(1, detail.size // SAMPLE)]
+    dark, light = -float(np.percentile(detail, 0.5)), float(np.percentile(detail, 99.5))
+    return "dark-on-light" if dark >= light else "light-on-dark"
 
 
 def block_levels(paper: np.ndarray, block: int) -> np.ndarray:

@@ -10,7 +10,8 @@ digits of them:
 * marks much fainter than the digits (shading, smudges) are dropped, and so are
   straight lines much longer than the digits are tall (a page's edge, an underline);
 * marks much shorter than the digits (bars, dots, specks) join the digit they
-  touch or nearly touch; those far from every digit are dropped.
+  touch or nearly touch; those far from every digit, or on the picture's edge, are
+  dropped, and so are marks along the edge that enclose the digits (a table's frame).
 
 Two digits written so close that they touch are one mark. :func:`split_blob`
 cuts a mark into ``k`` pieces along the paths that cross the least ink (a
@@ -176,6 +177,31 @@ def _without_rules(marks: list[_Mark]) -> list[_Mark]:
     return kept or marks
 
 
+def _on_edge(m: _Mark, labels: np.ndarray) -> bool:
+    return m.top == 0 or m.left == 0 or m.bottom == labels.shape[0] or m.right == labels.shape[1]
+
+
+def _without_frames(marks: list[_Mark], labels: np.ndarray) -> list[_Mark]:
+    """Drop marks that run along the picture's edge and enclose other heavy marks: the
+    table or its shadow around a page that was not cut out, not a digit."""
+    heavy = max(m.mass for m in marks)
+    kept = []
+    for m in marks:
+        if _on_edge(m, labels):
+            own = ndimage.binary_fill_holes(np.isin(labels[m.top : m.bottom, m.left : m.right],
+                                                    m.labels))  # fmt: skip
+            inside = [
+                o for o in marks if o is not m and o.mass >= 0.1 * heavy
+                and m.top <= (o.top + o.bottom) // 2 < m.bottom
+                and m.left <= (o.left + o.right) // 2 < m.right
+                and own[(o.top + o.bottom) // 2 - m.top, (o.left + o.right) // 2 - m.left]
+            ]  # fmt: skip
+            if inside:
+                continue
+        kept.append(m)
+    return kept or marks
+
+
 def writing_slant(ink: np.ndarray) -> float:
     """The slant of the writing in ``ink (H, W)``: the median of the slants of its tall marks
     (each mark's own ``mu11 / mu02``, weighted by its ink), clipped to +-1. The slant of
@@ -208,11 +234,11 @@ def _digit_marks(ink: np.ndarray) -> tuple[np.ndarray, list[list[_Mark]]]:
     slant = writing_slant(ink)
     faint = faint_marks(ink, labels, n)
     marks = [m for m in _marks(ink, labels, n, slant, cy) if not faint[m.labels[0] - 1]]
-    marks = _without_rules(marks)
+    marks = _without_frames(_without_rules(marks), labels)
     biggest = max(marks, key=lambda m: m.mass)
     height = float(max(m.bottom - m.top for m in marks if m.mass >= 0.3 * biggest.mass))
     big = [m for m in marks if m.bottom - m.top >= SMALL * height]
-    small = [m for m in marks if m.bottom - m.top < SMALL * height]
+    small = [m for m in marks if m.bottom - m.top < SMALL * height and not _on_edge(m, labels)]
     rows = [_merge_row(row, height) for row in _rows(big)]
     _attach([d for row in rows for d in row], small, height)
     return labels, [sorted(row, key=lambda m: (m.x0 + m.x1) / 2) for row in rows]

@@ -238,7 +238,7 @@ def find_page(grey: np.ndarray) -> Page | None:
     filled = best[1]
     h, w = grey.shape
     mask = np.repeat(np.repeat(filled, factor, axis=0), factor, axis=1)[:h, :w]
-    margin = factor + max(1, round(0.015 * min(h, w)))
+    margin = 2 * factor + max(1, round(0.015 * min(h, w)))
     mask = ndimage.binary_erosion(mask, iterations=margin, border_value=1)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if not len(rows):
