@@ -58,7 +58,8 @@ def evaluate(folder: Path, models: dict, switches: dict, limit: int | None) -> d
     from ownnet.reading import read_survey, survey
 
     rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
-    rows = rows[:limit] if limit else rows
+    if limit and limit < len(rows):  # an even sample: digits and numbers alike
+        rows = [rows[i] for i in np.linspace(0, len(rows) - 1, limit).round().astype(int)]
     counts = {name: defaultdict(lambda: [0, 0]) for name in models}
     seconds = 0.0
     for row in rows:
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reader", help="the reader model (default: the trained one, if any)")
     p.add_argument("--ablation", action="store_true", help="also each step switched off")
     p.add_argument("--timing", action="store_true", help="time a 4000x3000 photo of a number")
-    p.add_argument("--limit", type=int, help="read only the first N images of each split")
+    p.add_argument("--limit", type=int, help="read only N images of each split (evenly spread)")
     args = p.parse_args(argv)
     from ownnet.reader import find_reader
 
