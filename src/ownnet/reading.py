@@ -27,6 +27,7 @@ from ownnet.data.images.digits import Blob, find_blobs, split_blob, writing_slan
 from ownnet.data.images.ink import BOX_LEVEL
 from ownnet.data.images.place import place
 from ownnet.data.images.stroke import stroke_width
+from ownnet.inspect.confidence import confidences, meaning
 from ownnet.reading_warnings import warnings_for
 
 #: The most pieces one mark is cut into.
@@ -136,9 +137,7 @@ def probabilities(model: Any, images: np.ndarray) -> tuple[np.ndarray, str]:
     """
     proba = getattr(model, "predict_proba", None)
     if callable(proba):
-        return np.asarray(proba(images), dtype=np.float64), "probabilities"
-    from ownnet.inspect.confidence import confidences
-
+        return np.asarray(proba(images), dtype=np.float64), meaning(model)
     return confidences(model, images)
 
 
