@@ -1,14 +1,14 @@
 """How well people's digits and numbers are read: book model and reader, step by step.
 
-    python benchmarks/reader_set.py SET --split dev          # once, for each split
-    python benchmarks/reader_set.py SET --split holdout
     python benchmarks/reader.py --set SET --book book.npz [--reader reader.npz] [--ablation]
 
-For each split of the evaluation set (benchmarks/reader_set.py), each model and
-each preparation (all steps, then each step switched off in turn, then none),
-prints one JSON line: the share of single-digit images read exactly
-(``digit_accuracy``), of numbers read exactly (``number_exact``; also with the
-count of digits given, ``number_exact_given_count``), and per style. The reader
+The evaluation set's splits are made in SET the first time (benchmarks/reader_set.py,
+the same files from the same seed every time). For each split, each model and each
+preparation (all steps, then each step switched off in turn, then none; the ablation
+on an even sample of ``--ablation-limit`` images of each split), prints one JSON line:
+the share of single-digit images read exactly (``digit_accuracy``), of numbers read
+exactly (``number_exact``; also with the count of digits given,
+``number_exact_given_count``), and per style. The reader
 defaults to the trained one (``ownnet train --model reader``). ``--timing`` reads
 a 4000x3000 phone photo of a five-digit number (made here) and prints the
 seconds it took (wall clock and CPU, best of 3), with the time Pillow alone takes
@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import reader_set  # noqa: E402
 
 #: the preparation variants of the ablation: name -> switches
 VARIANTS = {
@@ -165,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ablation", action="store_true", help="also each step switched off")
     p.add_argument("--timing", action="store_true", help="time a 4000x3000 photo of a number")
     p.add_argument("--limit", type=int, help="read only N images of each split (evenly spread)")
+    p.add_argument(
+        "--ablation-limit",
+        type=int,
+        default=300,
+        help="read N images of each split with each step switched off (300; 0: all)",
+    )
     args = p.parse_args(argv)
     from ownnet.reader import find_reader
 
@@ -175,8 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     variants = VARIANTS if args.ablation else {"all steps": {}}
     for split in args.splits.split(","):
         folder = args.set / split
+        if not (folder / "manifest.jsonl").is_file():
+            reader_set.make(args.set, split)
         for variant, switches in variants.items():
-            report(split, variant, evaluate(folder, models, switches, args.limit))
+            limit = args.limit if not switches else (args.ablation_limit or args.limit)
+            if args.limit and limit:
+                limit = min(limit, args.limit)
+            report(split, variant, evaluate(folder, models, switches, limit))
     if args.timing:
         timing(models)
     return 0

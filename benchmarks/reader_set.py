@@ -153,7 +153,7 @@ def scene(alpha: np.ndarray, style: str, rng, height: float) -> tuple[bytes, str
     return hp.encode(rng, rgb, "jpg"), "jpg", tags + [ink]
 
 
-def make(out: Path, split: str, n_digits: int, n_numbers: int, seed: int) -> Path:
+def make(out: Path, split: str, n_digits: int = 600, n_numbers: int = 200, seed: int = 0) -> Path:
     """Write the images of ``split`` and their manifest into ``out/split``."""
     rng = np.random.default_rng([seed, SPLITS[split]])
     mnist = mnist_test()

@@ -71,9 +71,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--threads",
         type=positive_int,
         metavar="N",
-        help="BLAS threads for the matrix engine (default: the CPUs available, at "
-        "most 2, whatever the load; another count can change float32 rounding). "
-        "The classic network always uses 1",
+        help="threads for training (default: one per physical core, at most 8, whatever "
+        "the load). The engine splits each batch over them (another count can change "
+        "float32 results in the last digits); the classic network uses a second one "
+        "for the next block of samples, with the same numbers",
     )
     p.set_defaults(func=run)
 
