@@ -172,6 +172,22 @@ def read_cases(ctx: Context, output: str) -> dict[str, Any]:
     return values
 
 
+def read_reader(ctx: Context, output: str) -> dict[str, Any]:
+    """``reader.py``: per split, model and preparation (``all``, ``no-page``, ...) the
+    shares read exactly; per model the timing of one large photo."""
+    values: dict[str, Any] = {}
+    for line in json_lines(output):
+        if line.get("benchmark") == "reader timing":
+            values.setdefault("timing", {})[line["model"]] = neutral(line, ctx)
+            continue
+        variant = line["preparation"].replace("all steps", "all").replace(" ", "-")
+        split = values.setdefault(line["split"], {})
+        split.setdefault(line["model"], {})[variant] = neutral(line, ctx)
+    if not values:
+        raise EntryFailed("reader.py printed no results")
+    return values
+
+
 # -- sweeps -------------------------------------------------------------------------------------
 def sweep_values(db: Path, preset_name: str, with_runs: bool = True) -> dict[str, Any]:
     """A sweep store's runs as results values: per config (``lr=0.2``...) the mean, sd and

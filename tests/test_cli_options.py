@@ -51,7 +51,10 @@ def test_bad_options_are_one_line_before_anything_runs(args, message, tmp_path, 
             ["--model", "mlp", "--hidden", "5"],
             "--hidden is an option of --model classic, not of mlp",
         ),
-        (["--bias", "--val-split", "0.1"], "--val-split is an option of --model mlp or cnn"),
+        (
+            ["--bias", "--val-split", "0.1"],
+            "--val-split is an option of --model mlp, cnn or reader",
+        ),
     ],
 )
 def test_impossible_settings_are_refused_before_the_data_is_read(args, message, tmp_path, capsys):

@@ -160,9 +160,10 @@ PYTHON = [p for p in PAGES if code_blocks(p, "python")]
 @pytest.fixture(scope="module")
 def workspace(small_mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What a reader has by the time they follow a guide: the default model trained with
-    ``ownnet train`` (on small data), and a photo of a digit, ``my-digit.png``."""
+    ``ownnet train`` (on small data), a photo of a digit, ``my-digit.png``, and one of a
+    number, ``house-number.jpg``."""
     import numpy as np
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
     folder = tmp_path_factory.mktemp("reader")
     run_command("ownnet train --quiet", folder, small_mnist_dir)
@@ -172,6 +173,15 @@ def workspace(small_mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         r, c = 27 + i, 78 - i // 2
         picture[r, c - 2 : c + 2] = 30
     Image.fromarray(picture).save(folder / "my-digit.png")
+    number = Image.new("L", (340, 160), 235)  # "1717" with a felt pen, as a phone photo
+    draw = ImageDraw.Draw(number)
+    for i, digit in enumerate("1717"):
+        x = 40 + 70 * i
+        if digit == "1":
+            draw.line([(x + 25, 30), (x + 25, 130)], fill=20, width=9)
+        else:
+            draw.line([(x, 32), (x + 45, 32), (x + 15, 130)], fill=20, width=9, joint="curve")
+    number.convert("RGB").save(folder / "house-number.jpg", quality=90)
     return folder
 
 
@@ -196,7 +206,7 @@ def run_command(text: str, cwd: Path, data: Path) -> subprocess.CompletedProcess
 
 
 def reader_folder(workspace: Path, tmp_path: Path) -> Path:
-    for name in ("ownnet-model.npz", "my-digit.png"):
+    for name in ("ownnet-model.npz", "my-digit.png", "house-number.jpg"):
         shutil.copy(workspace / name, tmp_path / name)
     return tmp_path
 

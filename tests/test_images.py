@@ -10,6 +10,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ownnet.data.images import NoInkError, prepare, prepare_steps, stroke_width
+from ownnet.data.images.stroke import MIN_STROKE
 from ownnet.errors import DataError
 
 
@@ -32,6 +33,10 @@ def model(mnist):
     net = Network(seed=0)
     net.fit(mnist.train.subset(10_000), epochs=1, verbose=0)
     return net
+
+
+#: the steps that change the hand switched off: what is left only reframes the digit
+AS_MNIST = {"deslant": False, "thin": False}
 
 
 def enlarged(digit: np.ndarray, factor: int = 5) -> Image.Image:
@@ -74,7 +79,7 @@ def test_round_trip_of_mnist_digits(mnist, model, variant: str, tmp_path: Path) 
             source = canvas_rgba(digit, (250, 240, 200))
         else:
             source = as_jpeg(canvas_dark_on_white(digit), tmp_path / f"digit{i}.jpg")
-        out = prepare(source)
+        out = prepare(source, **AS_MNIST)
         assert out.dtype == np.uint8 and out.shape == (28, 28)
         assert corr(out, digit) >= 0.9, (variant, i, corr(out, digit))
         assert model.predict(out[None])[0] == model.predict(digit[None])[0]
@@ -82,7 +87,7 @@ def test_round_trip_of_mnist_digits(mnist, model, variant: str, tmp_path: Path) 
 
 def test_prepare_is_nearly_the_identity_on_mnist_digits(mnist) -> None:
     digits = mnist.test.images[:100]
-    c = [corr(prepare(d), d) for d in digits]
+    c = [corr(prepare(d, **AS_MNIST), d) for d in digits]
     assert np.median(c) >= 0.95
 
 
@@ -147,8 +152,9 @@ def test_thin_strokes_are_thickened() -> None:
     grey[50:350, 199:202] = 255  # a 3 px stroke, 300 px tall: 0.2 px wide at 20 px
     thin = prepare(grey, thicken=False).astype(float)
     thick = prepare(grey).astype(float)
-    assert thick.sum() > 1.3 * thin.sum()
-    assert stroke_width(thick / 255) > stroke_width(thin / 255) + 0.2
+    assert thick.sum() > thin.sum()
+    assert stroke_width(thin / 255) < MIN_STROKE - 0.1  # softened by the resampling only
+    assert stroke_width(thick / 255) > MIN_STROKE - 0.15
     # a stroke as wide as MNIST's is left alone
     grey[50:350, 180:220] = 255
     assert np.array_equal(prepare(grey), prepare(grey, thicken=False))

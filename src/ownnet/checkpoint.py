@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ownnet.augmentation import RandomTransform
+from ownnet.augmentation import from_spec
 from ownnet.errors import ModelFileError
 from ownnet.io import load_arrays, model_class, save_arrays
 from ownnet.nn.optimizers import Optimizer, get_optimizer
@@ -96,9 +96,9 @@ class Resume:
     def fit_kwargs(self, epochs: int | None = None) -> dict[str, Any]:
         """Keyword arguments for ``network.fit`` that continue the run (to ``epochs``).
 
-        They include ``augment`` when the run had a
-        :class:`~ownnet.nn.augmentation.RandomTransform`; another ``augment``
-        callable is not kept in the checkpoint, so pass it again.
+        They include ``augment`` when the run had one of :mod:`ownnet.augmentation`'s
+        (:func:`ownnet.augmentation.from_spec`); another ``augment`` callable is not kept
+        in the checkpoint, so pass it again.
         """
         s = self.settings
         kwargs: dict[str, Any] = {
@@ -115,9 +115,9 @@ class Resume:
                 schedule=self.schedule,
                 validation_split=s.get("validation_split", 0.0),
             )
-        augment = s.get("augment")
-        if isinstance(augment, dict) and augment.get("name") == "random_transform":
-            kwargs["augment"] = RandomTransform(augment["max_angle"], augment["max_shift"])
+        augment = from_spec(s.get("augment"))
+        if augment is not None:
+            kwargs["augment"] = augment
         return kwargs
 
     def finish(self, callbacks: Sequence[Callback]) -> None:

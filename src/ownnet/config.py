@@ -13,6 +13,9 @@ the same network whichever door they come in by::
 * ``"mlp"``: the Keras MNIST MLP (:func:`ownnet.nn.models.mlp`), 20 epochs;
 * ``"cnn"``: the default CNN (:func:`ownnet.nn.models.cnn`), 12 epochs with a cosine
   learning rate and new random rotations (10°) and shifts (2 px) of the images every epoch;
+* ``"reader"``: the reader (:mod:`ownnet.reader`), the CNN with a dense layer of 256 and
+  dropout 0.5, 16 epochs with a cosine learning rate, each on MNIST written again by new
+  hands (:class:`ownnet.augmentation.Handwriting`): for reading people's own digits;
 * ``"book"``: the book's network in the matrix engine (same weights as ``"classic"``);
 * ``"neurons"``: the book's network as neurons and links (:mod:`ownnet.neurons`).
 
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ownnet import classic, neurons
-from ownnet.augmentation import RandomTransform
+from ownnet.augmentation import Handwriting, RandomTransform
 from ownnet.data.augment import with_rotations
 from ownnet.errors import OwnnetError
 from ownnet.network import Network
@@ -76,11 +79,23 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_shift": 2,
         "rotate": 0.0,
     },
+    "reader": {
+        **nn_models.DEFAULTS["cnn"],
+        "layers": [256],
+        "dropout": 0.5,
+        "epochs": 16,
+        "shuffle": True,
+        "schedule": "cosine",
+        "handwriting": True,
+        "rotate": 0.0,
+    },
 }
 #: settings every model takes
 COMMON = {"model": "classic", "seed": 0}
 #: the engine's models (trained in minibatches, with an optimizer)
-ENGINE = ("mlp", "cnn", "book")
+ENGINE = ("mlp", "cnn", "reader", "book")
+#: the engine's models with a choice of optimizer and schedule, and the CNNs among them
+TUNED, CNNS = ("mlp", "cnn", "reader"), ("cnn", "reader")
 
 
 class ConfigError(OwnnetError, ValueError):
@@ -103,7 +118,7 @@ def settings(config: dict[str, Any]) -> dict[str, Any]:
             f"{', '.join(sorted(full))}"
         )
     full.update(config)
-    if model in ("mlp", "cnn") and full["lr"] is None:
+    if model in TUNED and full["lr"] is None:
         full["lr"] = nn_models.DEFAULT_LR.get(full["optimizer"], 0.01)
     return full
 
@@ -144,7 +159,7 @@ def from_config(config: dict[str, Any], *, seed: Any = None) -> Any:
                 seed=s["seed"] if seed is None else seed,
             )
         init = seeds(s["seed"])[0] if seed is None else seed
-        return nn_models.from_config(Network, kind, s, seed=init)
+        return nn_models.from_config(Network, "cnn" if kind in CNNS else kind, s, seed=init)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"model {kind}: {exc}") from exc
 
@@ -152,7 +167,7 @@ def from_config(config: dict[str, Any], *, seed: Any = None) -> Any:
 def fit_options(config: dict[str, Any], *, seed: Any = None) -> dict[str, Any]:
     """The keyword arguments of ``model.fit`` that ``config`` asks for: ``epochs``,
     ``shuffle``, ``seed`` (the training stream of :func:`seeds`, or ``seed``), and for the
-    engine ``schedule`` and ``augment``."""
+    engine ``schedule`` and ``augment`` (the reader's :class:`Handwriting`)."""
     s = settings(config)
     kind = s["model"]
     if kind in ENGINE:
@@ -160,9 +175,12 @@ def fit_options(config: dict[str, Any], *, seed: Any = None) -> dict[str, Any]:
     else:  # the book's network shuffles, if at all, with its own seed (as `ownnet train`)
         training = np.random.default_rng(s["seed"]) if seed is None else seed
     options: dict[str, Any] = {"epochs": s["epochs"], "shuffle": s["shuffle"], "seed": training}
-    if kind in ("mlp", "cnn"):
+    if kind in TUNED:
         options["schedule"] = schedule(s["schedule"], s["lr"], s["epochs"])
-        if s["max_angle"] or s["max_shift"]:
+        if kind == "reader":
+            if s["handwriting"]:
+                options["augment"] = Handwriting()
+        elif s["max_angle"] or s["max_shift"]:
             try:
                 options["augment"] = RandomTransform(s["max_angle"], s["max_shift"])
             except ValueError as exc:
@@ -222,19 +240,23 @@ def describe(config: dict[str, Any], samples: int) -> str:
     if kind == "book":
         return f"the book's network in the matrix engine, 784-{s['hidden']}-10, {tail}"
     layers = "".join(f"-{n}" for n in s["layers"])
-    k = s["kernel_size"] if kind == "cnn" else 0
+    k = s["kernel_size"] if kind in CNNS else 0
     body = (
         f"CNN 1x28x28{''.join(f'-conv{f}-pool' for f in s['filters'])}{layers}-10, "
         f"{k}x{k} kernels{', batchnorm' if s['batchnorm'] else ''}"
-        if kind == "cnn"
+        if kind in CNNS
         else f"784{layers}-10, {s['activation']}"
     )
-    jitter = (
-        f", new random rotations up to {s['max_angle']:g} degrees and shifts up to "
-        f"{s['max_shift']} px each epoch"
-        if s["max_angle"] or s["max_shift"]
-        else ""
-    )
+    if kind == "reader":
+        jitter = ", each epoch on the images written again by new hands" * s["handwriting"]
+        body = "reader: " + body
+    elif s["max_angle"] or s["max_shift"]:
+        jitter = (
+            f", new random rotations up to {s['max_angle']:g} degrees and shifts up to "
+            f"{s['max_shift']} px each epoch"
+        )
+    else:
+        jitter = ""
     return (
         f"matrix engine {body}, dropout {s['dropout']}, {s['loss']}, {s['optimizer']} "
         f"lr {s['lr']:g} ({s['schedule']} schedule), batch {s['batch_size']}, "

@@ -32,13 +32,17 @@ def estimate(settings: dict[str, Any]) -> tuple[int, int]:
     """``(parameters, bytes to train)`` of a model from its full settings (``ownnet.config``)."""
     kind = settings["model"]
     batch = int(settings.get("batch_size", 1) or 1)
-    itemsize = 4 if settings.get("dtype", "float32") == "float32" and kind in ("mlp", "cnn") else 8
+    itemsize = (
+        4
+        if settings.get("dtype", "float32") == "float32" and kind in ("mlp", "cnn", "reader")
+        else 8
+    )
     outputs = 0
     if kind in ("classic", "book", "neurons", "mlp"):
         sizes = [784, *_sizes(settings.get("layers") if kind == "mlp" else settings["hidden"]), 10]
         params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
         outputs = sum(sizes[1:])
-    else:  # cnn: `same` convolutions, each followed by a 2x2 pool
+    else:  # cnn and reader: `same` convolutions, each followed by a 2x2 pool
         k = int(settings["kernel_size"])
         side, channels, params = 28, 1, 0
         for f in _sizes(settings["filters"]):

@@ -7,6 +7,7 @@ import importlib.util
 import sys
 
 from ownnet.errors import OwnnetError
+from ownnet.reader import find_reader
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "API docs at /docs. Needs the extra: pip install 'ownnet[web]'.\n\n"
             "Listens on 127.0.0.1 (this machine only) unless --host says otherwise. The\n"
             "page's model menu lists the .npz files of the model folder (--save-dir, else\n"
-            "the folder of MODEL); the save buttons write new files there."
+            "the folder of MODEL, else the current folder); the save buttons write new\n"
+            "files there. Without MODEL the reader is served if it has been trained\n"
+            "(ownnet train --model reader)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -31,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "model",
         metavar="MODEL",
         nargs="?",
-        help="model file to serve (any kind); without one, train one on the watch page",
+        help="model file to serve (any kind); without one, the reader if it has been "
+        "trained (ownnet train --model reader), else train one on the watch page",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
@@ -53,8 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def default_model_path(args: argparse.Namespace) -> str | None:
-    """The model file to serve: MODEL if given, else none (train one on the watch page)."""
-    return args.model
+    """The model file to serve: MODEL if given, else the trained reader if there is one
+    (:func:`ownnet.reader.find_reader`), else none (train one on the watch page)."""
+    if args.model is not None:
+        return args.model
+    reader = find_reader()
+    return None if reader is None else str(reader)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         model_path,
         data_dir=args.data,
         dataset=args.name,
-        save_dir=args.save_dir,
+        save_dir=args.save_dir or ("." if args.model is None else None),  # not the cache
         allowed_hosts=list(LOOPBACK_NAMES) if loopback else None,
     )
     sock = bind(args.host, args.port)

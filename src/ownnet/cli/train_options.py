@@ -23,8 +23,10 @@ from ownnet.cli.common import (
 )
 from ownnet.errors import OwnnetError
 
-MODELS = ("classic", "mlp", "cnn")
-CLASSIC, ENGINE, CNN = ("classic",), ("mlp", "cnn"), ("cnn",)
+MODELS = ("classic", "mlp", "cnn", "reader")
+CLASSIC, ENGINE, CNN = ("classic",), ("mlp", "cnn", "reader"), ("cnn", "reader")
+#: the rotations and shifts of --max-angle and --max-shift (the reader has its own hands)
+JITTER = ("mlp", "cnn")
 
 #: option dest -> (config key, the models it applies to); None: every model
 OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -50,8 +52,8 @@ OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "schedule": ("schedule", ENGINE),
     "dtype": ("dtype", ENGINE),
     "input_scale": ("input_scale", ENGINE),
-    "max_angle": ("max_angle", ENGINE),
-    "max_shift": ("max_shift", ENGINE),
+    "max_angle": ("max_angle", JITTER),
+    "max_shift": ("max_shift", JITTER),
     "filters": ("filters", CNN),
     "kernel_size": ("kernel_size", CNN),
     "batchnorm": ("batchnorm", CNN),
@@ -65,12 +67,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
         choices=MODELS,
         default="classic",
         help="classic: the book's 3-layer network; mlp: the matrix engine's "
-        "Keras-style MLP; cnn: its convolutional network (default: classic)",
+        "Keras-style MLP; cnn: its convolutional network; reader: the CNN for reading "
+        "people's own digits, trained on MNIST written by new hands (default: classic)",
     )
     p.add_argument(
         "--epochs",
         type=positive_int,
-        help="passes over the training set (classic 5, mlp 20, cnn 12)",
+        help="passes over the training set (classic 5, mlp 20, cnn 12, reader 16)",
     )
     p.add_argument(
         "--lr",
@@ -109,12 +112,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
         metavar="DEG",
         help="also train on copies rotated by +DEG and -DEG degrees (the book uses 10)",
     )
-    nn = p.add_argument_group("matrix engine (--model mlp or cnn)")
+    nn = p.add_argument_group("matrix engine (--model mlp, cnn or reader)")
     nn.add_argument(
         "--layers",
         type=int_list,
         metavar="N,N,...",
-        help="hidden layer sizes (mlp: 512,512; cnn: dense layers after the convolutions, 128)",
+        help="hidden layer sizes (mlp: 512,512; cnn and reader: dense layers after the "
+        "convolutions, 128 and 256)",
     )
     nn.add_argument(
         "--activation",
@@ -192,7 +196,9 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
     config: dict[str, Any] = {"model": args.model, "seed": args.seed}
     for option, dest in (("--val-split", "val_split"), ("--early-stopping", "early_stopping")):
         if getattr(args, dest, None) is not None and args.model not in ENGINE:
-            raise OwnnetError(f"{option} is an option of --model mlp or cnn, not of {args.model}")
+            raise OwnnetError(
+                f"{option} is an option of --model mlp, cnn or reader, not of {args.model}"
+            )
     for dest, (key, models) in OPTIONS.items():
         value = getattr(args, dest, None)
         if value is None or dest == "seed":

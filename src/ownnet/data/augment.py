@@ -258,3 +258,48 @@ def random_transform_images(
     angles = rng.uniform(-max_angle, max_angle, n) if max_angle else np.zeros(n)
     shifts = rng.integers(-max_shift, max_shift, (n, 2), endpoint=True) if max_shift else None
     return transform(images, angles, shifts, fill=fill)
+
+
+def sample(images: np.ndarray, y: np.ndarray, x: np.ndarray, *, fill: float = 0.0) -> np.ndarray:
+    """Read each image at its own points, with bilinear interpolation (any warp of a batch).
+
+    The image is taken to be surrounded by ``fill``: a point within one pixel outside
+    the image mixes its edge with ``fill``, a point further out is ``fill``
+    (``scipy.ndimage``'s ``mode="grid-constant"``, order 1).
+
+    Args:
+        images: ``(n, height, width)``, uint8 or float.
+        y, x: where output pixel ``k`` of image ``i`` is read from, ``(n, height * width)``
+            (row and column in the image).
+        fill: background value.
+
+    Returns:
+        ``(n, height, width)``, uint8 if ``images`` is uint8 (worked out in float32,
+        rounded, clipped), else float64.
+    """
+    batch, single = _as_batch(images)
+    n, height, width = batch.shape
+    work = np.float32 if batch.dtype == np.uint8 else np.float64  # float32 is ample for 0..255
+    y = np.asarray(y, dtype=work).reshape(n, -1)
+    x = np.asarray(x, dtype=work).reshape(n, -1)
+    out = _output(batch)
+    row = width + 2  # the padded image's row length
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        padded = np.full((stop - start, height + 2, row), fill, dtype=work)
+        padded[:, 1:-1, 1:-1] = batch[start:stop]
+        yy = np.clip(y[start:stop], -1, height)
+        xx = np.clip(x[start:stop], -1, width)
+        y0 = np.minimum(np.floor(yy), height - 1)
+        x0 = np.minimum(np.floor(xx), width - 1)
+        fy, fx = yy - y0, xx - x0
+        offsets = np.arange(stop - start)[:, None] * ((height + 2) * row)
+        i00 = (y0.astype(np.intp) + 1) * row + x0.astype(np.intp) + 1 + offsets
+        flat = padded.ravel()
+        a, b = flat.take(i00), flat.take(i00 + 1)
+        c, d = flat.take(i00 + row), flat.take(i00 + row + 1)
+        top = a + fx * (b - a)
+        top += fy * (c + fx * (d - c) - top)
+        _store(out[start:stop], top)
+    out = out.reshape(batch.shape)
+    return out[0] if single else out

@@ -16,16 +16,14 @@ file: uploads are decoded from memory.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ownnet.data.images import prepare_steps
-from ownnet.errors import DataError
+from ownnet.data.images import ImageError, Prepared, prepare_steps
+from ownnet.data.images.decode import open_image_bytes
 
 try:  # a faster JSON parser, when installed
     import orjson
@@ -58,42 +56,14 @@ def image_from_bytes(data: bytes, name: str = "upload") -> np.ndarray:
     return prepared_from_bytes(data, name).image
 
 
-def prepared_from_bytes(data: bytes, name: str = "upload") -> Any:
+def prepared_from_bytes(data: bytes, name: str = "upload") -> Prepared:
     """Like :func:`image_from_bytes`, returning :func:`ownnet.data.images.prepare_steps`'s
     :class:`~ownnet.data.images.Prepared` (the 28x28 image and where the ink was)."""
-
-    if not data:
-        raise InputError(422, f"{name}: empty upload, expected an image file (PNG, JPEG, ...)")
     try:
-        im = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:  # a header declaring a huge picture
-        raise InputError(422, f"{name}: image too large: {exc}") from None
-    except UnidentifiedImageError:
-        raise InputError(
-            422,
-            f"{name}: not an image ({len(data)} bytes that Pillow cannot read; "
-            "expected PNG, JPEG, BMP, GIF, TIFF or WebP)",
-        ) from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputError(422, f"{name}: damaged image file: {exc}") from None
-    with im:
-        w, h = im.size
-        if w * h > MAX_IMAGE_PIXELS:
-            raise InputError(
-                422,
-                f"{name}: image too large: {w}x{h} = {w * h} pixels, at most "
-                f"{MAX_IMAGE_PIXELS} accepted",
-            )
-        try:
-            im.seek(0)
-            im.load()
-            im = ImageOps.exif_transpose(im) or im
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise InputError(422, f"{name}: damaged image file: {exc}") from None
-        try:
-            return prepare_steps(im, name=name)
-        except DataError as exc:  # no ink, an image mode or shape that cannot be read
-            raise InputError(422, str(exc)) from None
+        im = open_image_bytes(data, name, max_pixels=MAX_IMAGE_PIXELS)
+        return prepare_steps(im, name=name)
+    except ImageError as exc:  # not an image, damaged, too large, no ink
+        raise InputError(422, str(exc)) from None
 
 
 def pixels_from_json(body: bytes) -> np.ndarray:

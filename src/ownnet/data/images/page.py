@@ -1,0 +1,261 @@
+"""The page, not the table: find the sheet in a photo that also shows what it lies on.
+
+Photographed on a desk, a page is a large, even region, brighter (or darker) than
+the surface around it, with the writing inside it. Left alone, the surface
+would be taken for the background and the whole page for ink. :func:`find_page`
+looks at a small copy of the picture, splits it into light and dark (Otsu's
+threshold, then again within each side, for a page only a little darker than a white
+desk) and accepts a region as the page when
+
+* it fills at least a fifth of the picture and leaves at least 4% outside it,
+* it is solid: its widest empty spot (the largest disk inside it) is at least
+  10% of the picture's shorter side, it nearly fills the smallest rectangle around
+  it, and its outline is sharp
+  (the edge of a sheet, not the edge of a patch of light),
+* it holds the writing (most of the picture's strongest thin marks lie on it), or
+  what lies around it is much grainier (a table, not a shadow on the same paper),
+  and any holes in it are small next to it,
+* mostly blank, but written on,
+* and what lies outside it is the other shade, clearly different, and runs along
+  a good part of the picture's edge.
+
+:func:`crop_to_page` then cuts the picture to the page and paints what is left
+of the surface with the page's own nearest colour.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+#: The page is looked for on a copy with this longer side.
+SIDE = 160
+#: Pictures smaller than this (shorter side, pixels) are not searched for a page.
+MIN_SIDE = 48
+#: Smallest share of the picture the page covers, and the surface around it.
+MIN_PAGE, MIN_SURFACE = 0.2, 0.04
+#: The page's largest inscribed disk, as a fraction of the picture's shorter side.
+MIN_RADIUS = 0.1
+#: Smallest difference in grey between page and surface.
+MIN_CONTRAST = 0.1
+#: Smallest share of the picture's edge the surface runs along (a digit that runs off
+#: the edge touches it along one stroke only).
+MIN_BORDER = 0.15
+#: The grey step at the page's outline, as a share of the page-surface difference.
+MIN_STEP = 0.5
+#: Smallest share of the strongest marks (the writing) that lie on the page.
+MIN_WRITING = 0.6
+#: How many times grainier than the page the surface around it is, when the writing
+#: cannot tell the page (the table's grain is darker than the writing is thin).
+GRAIN = 2.5
+#: At most this share of a page is writing.
+MAX_INK = 0.25
+#: The page's area over that of the smallest rectangle around it.
+MIN_RECTANGULARITY = 0.85
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page found in a picture.
+
+    Attributes:
+        box: ``(top, left, bottom, right)`` in the picture's pixels (bottom/right exclusive).
+        mask: bool ``(H, W)``, the page's pixels in the whole picture.
+        level: the page's median grey.
+        surface: the surface's median grey.
+    """
+
+    box: tuple[int, int, int, int]
+    mask: np.ndarray
+    level: float
+    surface: float
+
+
+def otsu(values: np.ndarray) -> float:
+    """Otsu's threshold of ``values`` in 0..1 (256 bins): the split with the largest
+    between-class variance."""
+    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
+    p = hist.astype(np.float64) / max(hist.sum(), 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(p)
+    m0 = np.cumsum(p * centres)
+    total = m0[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total * w0 - m0) ** 2 / (w0 * (1.0 - w0))
+    between = np.nan_to_num(between, nan=0.0, posinf=0.0)
+    return float(centres[int(np.argmax(between))])
+
+
+def _small(grey: np.ndarray) -> tuple[np.ndarray, int]:
+    factor = max(1, math.ceil(max(grey.shape) / SIDE))
+    h, w = grey.shape
+    g = np.pad(grey, ((0, -h % factor), (0, -w % factor)), mode="edge")
+    small = g.reshape(g.shape[0] // factor, factor, g.shape[1] // factor, factor).mean(axis=(1, 3))
+    return ndimage.median_filter(small, size=3, mode="nearest"), factor
+
+
+def rectangularity(region: np.ndarray) -> float:
+    """Area of ``region`` over the area of the smallest (turned) rectangle around it: 1 for
+    a rectangle, about 0.9 for a page seen at a slant, pi/4 for an ellipse."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    edge = region & ~ndimage.binary_erosion(region)
+    ys, xs = np.nonzero(edge)
+    if len(ys) < 3:
+        return 0.0
+    points = np.column_stack([xs, ys]).astype(np.float64)
+    try:
+        hull = points[ConvexHull(points).vertices]
+    except (QhullError, ValueError):
+        return 0.0
+    sides = np.diff(np.vstack([hull, hull[:1]]), axis=0)
+    angles = np.arctan2(sides[:, 1], sides[:, 0])
+    best = math.inf
+    for a in angles:  # the smallest rectangle has a side along a side of the hull
+        c, s = math.cos(a), math.sin(a)
+        u, v = hull @ np.array([c, s]), hull @ np.array([-s, c])
+        best = min(best, (u.max() - u.min() + 1) * (v.max() - v.min() + 1))
+    return float(region.sum()) / max(best, 1.0)
+
+
+def _edge_step(small: np.ndarray, filled: np.ndarray) -> float:
+    """How sharp the region's outline is: the grey step between the 3 px just inside and
+    just outside it, over the whole difference between region and surface (a page's edge
+    is a step; the edge of a patch of light is a slope)."""
+    inner = filled & ~ndimage.binary_erosion(filled, iterations=3, border_value=1)
+    outer = ndimage.binary_dilation(filled, iterations=3) & ~filled
+    if not inner.any() or not outer.any():
+        return 0.0
+    whole = abs(float(np.median(small[filled])) - float(np.median(small[~filled])))
+    step = abs(float(small[inner].mean()) - float(small[outer].mean()))
+    return step / max(whole, 1e-6)
+
+
+def _writing_inside(small: np.ndarray, filled: np.ndarray) -> float:
+    """Share of the picture's strongest marks (writing: darker or lighter than what is
+    around it by a large ratio, found by a black or white top-hat of the logarithm, so a
+    line in a shadow counts as much as one in the light) that lie well inside ``filled``; marks
+    near its outline (the page's own edge) do not count. The kind of mark with the
+    strongest response is the writing."""
+    size = max(3, round(min(small.shape) / 8))
+    inner = ndimage.binary_erosion(filled, iterations=size // 2, border_value=1)
+    ring = ndimage.binary_dilation(filled, iterations=size // 2) & ~inner
+    logs = np.log(np.clip(small, 0.02, None))  # contrast as a ratio: shadows do not weaken it
+    dark = ndimage.grey_closing(logs, size=size) - logs
+    light = logs - ndimage.grey_opening(logs, size=size)
+    marks = max((dark, light), key=lambda m: float(m[~ring].max(initial=0.0)))
+    top = float(marks[~ring].max(initial=0.0))
+    if top <= 0.1:
+        return 0.0
+    strong = (marks >= 0.5 * top) & ~ring
+    return float(strong[inner].sum()) / max(float(strong.sum()), 1.0)
+
+
+def _other_surface(small: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether what lies outside ``filled`` is another material: grainier than the page by
+    :data:`GRAIN` times (wood, cloth). A shadow on the same paper is not."""
+    inner = ndimage.binary_erosion(filled, iterations=3, border_value=1)
+    outer = ~ndimage.binary_dilation(filled, iterations=3)
+    if not inner.any() or not outer.any():
+        return False
+    grain = np.abs(small - ndimage.median_filter(small, size=5, mode="nearest"))
+    return float(np.median(grain[outer])) >= GRAIN * max(float(np.median(grain[inner])), 0.001)
+
+
+def _marked(small: np.ndarray, filled: np.ndarray, region: np.ndarray) -> bool:
+    """Whether ``filled`` is written on like a page: some of the pixels well inside it,
+    but at most :data:`MAX_INK` of them, differ from the page's grey around them by 0.1
+    or more (the paper
+    between the strokes of a bold digit is not written on; a digit and its paper
+    together are not a blank page)."""
+    inner = ndimage.binary_erosion(filled, iterations=2, border_value=1)
+    if not inner.any():
+        return False
+    level = float(np.median(small[region]))  # the page's grey, where it is page
+    local = np.where(region, small, level)
+    paper = ndimage.median_filter(local, size=max(5, round(min(small.shape) / 8)))
+    far = float((np.abs(small[inner] - paper[inner]) >= 0.1).mean())  # light may vary
+    return 0.001 <= far <= MAX_INK
+
+
+def _candidate(small: np.ndarray, region: np.ndarray, other: np.ndarray) -> float | None:
+    """The page's area if ``region`` (a component of one shade) passes every test, else None."""
+    h, w = small.shape
+    filled = ndimage.binary_fill_holes(region)
+    area, n = float(filled.sum()), h * w
+    outside = ~filled
+    if area < MIN_PAGE * n or outside.sum() < MIN_SURFACE * n:
+        return None
+    radius = float(ndimage.distance_transform_edt(region).max())
+    if radius < MIN_RADIUS * min(h, w):
+        return None
+    holes = filled & ~region
+    if holes.any() and float(ndimage.distance_transform_edt(holes).max()) > radius / 1.5:
+        return None
+    if float(other[outside].mean()) < 0.75:
+        return None
+    edge = np.concatenate([outside[0], outside[-1], outside[:, 0], outside[:, -1]])
+    if edge.mean() < MIN_BORDER:
+        return None
+    if abs(float(np.median(small[region])) - float(np.median(small[outside]))) < MIN_CONTRAST:
+        return None
+    if rectangularity(filled) < MIN_RECTANGULARITY or _edge_step(small, filled) < MIN_STEP:
+        return None
+    if _writing_inside(small, filled) < MIN_WRITING and not _other_surface(small, filled):
+        return None
+    if not _marked(small, filled, region):
+        return None
+    return area
+
+
+def find_page(grey: np.ndarray) -> Page | None:
+    """The page in ``grey (H, W)`` when the picture also shows a surface around it, else None."""
+    small, factor = _small(grey)
+    if min(small.shape) < MIN_SIDE:
+        return None
+    best: tuple[float, np.ndarray] | None = None
+    t = otsu(small)
+    thresholds = [t]  # and within each side: a page a little darker than a white desk
+    for side in (small[small > t], small[small <= t]):
+        if side.size > 0.2 * small.size:
+            thresholds.append(otsu(side))
+    splits = [(small > u, small <= u) for u in thresholds]
+    for light in (part for pair in splits for part in pair):
+        labels, n = ndimage.label(light, structure=np.ones((3, 3), bool))
+        if n == 0:
+            continue
+        sizes = np.bincount(labels.ravel())[1:]
+        biggest = int(np.argmax(sizes)) + 1
+        region = labels == biggest
+        area = _candidate(small, region, ~light)
+        if area is not None and (best is None or area > best[0]):
+            best = (area, ndimage.binary_fill_holes(region))
+    if best is None:
+        return None
+    filled = best[1]
+    h, w = grey.shape
+    mask = np.repeat(np.repeat(filled, factor, axis=0), factor, axis=1)[:h, :w]
+    margin = 2 * factor + max(1, round(0.015 * min(h, w)))
+    mask = ndimage.binary_erosion(mask, iterations=margin, border_value=1)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    box = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+    level = float(np.median(small[filled]))
+    surface = float(np.median(small[~filled]))
+    return Page(box, mask, level, surface)
+
+
+def crop_to_page(grey: np.ndarray, page: Page) -> np.ndarray:
+    """``grey`` cut to ``page.box``; pixels of the surface left inside the box take the grey
+    of the nearest page pixel."""
+    top, left, bottom, right = page.box
+    crop = grey[top:bottom, left:right]
+    inside = page.mask[top:bottom, left:right]
+    if inside.all():
+        return np.ascontiguousarray(crop)
+    _, (iy, ix) = ndimage.distance_transform_edt(~inside, return_indices=True)
+    return np.ascontiguousarray(crop[iy, ix])

@@ -1,0 +1,182 @@
+"""Each step of the preparation (ownnet.data.images), on pictures the tests draw."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from ownnet.data.images import find_scene, prepare, prepare_steps
+from ownnet.data.images.lines import find_lines
+from ownnet.data.images.page import find_page, rectangularity
+from ownnet.data.images.slant import TARGET, deslant, slant
+from ownnet.data.images.stroke import MAX_STROKE, MIN_STROKE, stroke_width
+
+SEVEN = [[(0.1, 0.05), (0.9, 0.05), (0.35, 0.95)]]
+FOUR = [[(0.6, 0.0), (0.1, 0.65), (0.95, 0.65)], [(0.75, 0.3), (0.75, 1.0)]]
+TWO = [[(0.1, 0.25), (0.3, 0.05), (0.7, 0.05), (0.85, 0.3), (0.1, 0.95), (0.95, 0.95)]]
+
+
+def corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.ravel().astype(float), b.ravel().astype(float))[0, 1])
+
+
+def ink(strokes, size=(200, 240), box=(60, 40, 120, 160), width=10.0, lean=0.0) -> np.ndarray:
+    """Pen strokes (unit box, y down) drawn in ``box`` (left, top, width, height) of a
+    ``size`` (w, h) picture: alpha float (h, w), supersampled 4x; ``lean`` moves the top
+    right by that share of the height."""
+    k = 4
+    im = Image.new("L", (size[0] * k, size[1] * k), 0)
+    draw = ImageDraw.Draw(im)
+    left, top, w, h = box
+    for stroke in strokes:
+        pts = [((left + x * w + lean * (1 - y) * h) * k, (top + y * h) * k) for x, y in stroke]
+        draw.line(pts, fill=255, width=round(width * k), joint="curve")
+        r = width * k / 2
+        for px, py in (pts[0], pts[-1]):
+            draw.ellipse((px - r, py - r, px + r, py + r), fill=255)
+    small = im.resize(size, Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.float64) / 255.0
+
+
+def on_paper(alpha: np.ndarray, paper: float | np.ndarray = 0.92, pen: float = 0.1) -> np.ndarray:
+    grey = paper * (1 - alpha) + pen * alpha
+    return (np.clip(grey, 0, 1) * 255).round().astype(np.uint8)
+
+
+# -- the page, not the table ---------------------------------------------------------------------
+
+
+def page_on_table(surface: float, angle: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """A page with a 7 on it, turned a little, on a surface of grey ``surface``; and the
+    page alone."""
+    page = on_paper(ink(SEVEN, size=(200, 260), box=(50, 60, 100, 140)), 0.9)
+    table = Image.new("L", (420, 400), round(surface * 255))
+    turned = Image.fromarray(page).convert("RGBA").rotate(angle, expand=True)
+    table.paste(turned, (100, 60), turned)
+    return np.asarray(table), page
+
+
+@pytest.mark.parametrize("surface", [0.25, 0.55])
+def test_a_page_on_a_darker_table_is_cut_out(surface: float) -> None:
+    photo, page = page_on_table(surface)
+    found = find_page(photo.astype(np.float32) / 255)
+    assert found is not None
+    top, left, bottom, right = found.box
+    assert 50 <= top <= 80 and 90 <= left <= 120 and 320 <= bottom <= 350 and 290 <= right <= 330
+    assert rectangularity(found.mask) > 0.9
+    alone = prepare(page)
+    assert corr(prepare(photo), alone) > 0.9  # the page is turned by 4 degrees
+    if surface < 0.5:  # without the step the page itself is taken for ink
+        assert corr(prepare(photo, page=False), alone) < 0.5
+
+
+def test_a_page_on_a_lighter_desk_is_cut_out() -> None:
+    desk = np.full((400, 420), 250, np.uint8)
+    board = on_paper(ink(SEVEN, size=(200, 260), box=(50, 60, 100, 140)), 0.15, 0.95)
+    desk[70:330, 110:310] = board  # a dark board with chalk on a white wall
+    found = find_page(desk.astype(np.float32) / 255)
+    assert found is not None
+    assert corr(prepare(desk), prepare(board)) > 0.95
+
+
+def test_no_page_in_a_photo_of_paper_with_a_shadow_or_a_bold_digit() -> None:
+    alpha = ink(SEVEN)
+    yy, xx = np.mgrid[0:240, 0:200]
+    shadow = 0.92 - 0.45 / (1 + np.exp(-(xx - 0.6 * yy - 20) / 6.0))  # a sharp-edged shadow
+    assert find_page(on_paper(alpha, shadow).astype(np.float32) / 255) is None
+    bold = ink([[(0.5, 0.0), (0.9, 0.3), (0.9, 0.7), (0.5, 1.0), (0.1, 0.7), (0.1, 0.3),
+                 (0.5, 0.0)]], size=(120, 140), box=(15, 12, 90, 116), width=30)  # fmt: skip
+    assert find_page(on_paper(bold).astype(np.float32) / 255) is None
+
+
+# -- uneven light and faint pencil ---------------------------------------------------------------
+
+
+def test_a_shadow_across_the_digit_is_not_ink() -> None:
+    alpha = ink(FOUR)
+    clean = prepare(on_paper(alpha))
+    yy, xx = np.mgrid[0:240, 0:200]
+    light = 1 - 0.6 / (1 + np.exp(-(xx - 100) / 12.0))  # the right half in shadow
+    light = light * (1 - 0.3 * ((yy / 240 - 0.5) ** 2 + (xx / 200 - 0.5) ** 2))  # vignette
+    photo = on_paper(alpha, 0.92 * light, pen=0.45 * light)  # a soft pencil
+    assert corr(prepare(photo), clean) > 0.93
+    assert corr(prepare(photo), clean) > corr(prepare(photo, light=False), clean) + 0.05
+
+
+def test_faint_pencil_is_read_like_ink() -> None:
+    alpha = ink(TWO, width=5)
+    rng = np.random.default_rng(0)
+    clean = prepare(on_paper(alpha))
+    pencil = 0.85 * (1 - alpha) + 0.7 * alpha + rng.normal(0, 0.012, alpha.shape)
+    out = prepare((np.clip(pencil, 0, 1) * 255).astype(np.uint8))
+    assert corr(out, clean) > 0.9
+
+
+# -- ruled and grid paper ------------------------------------------------------------------------
+
+
+def ruled(alpha: np.ndarray, spacing: int, grid: bool = False, tilt: float = 1.5) -> np.ndarray:
+    h, w = alpha.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(float)
+    t = math.tan(math.radians(tilt))
+    lines = np.abs(((yy + t * xx) % spacing) - spacing / 2) > spacing / 2 - 1.5
+    if grid:
+        lines |= np.abs(((xx - t * yy) % spacing) - spacing / 2) > spacing / 2 - 1.5
+    paper = np.where(lines, 0.65, 0.93)
+    return on_paper(alpha, paper)
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_ruled_and_grid_lines_are_removed(grid: bool) -> None:
+    alpha = ink(FOUR, size=(300, 240), box=(100, 50, 110, 150), width=9)
+    clean = prepare(on_paper(alpha))
+    photo = ruled(alpha, 45, grid)
+    steps = prepare_steps(photo)
+    lines = steps.scene.lines
+    horizontal = sum(ln.horizontal for ln in lines)
+    assert horizontal >= 4 and (len(lines) - horizontal >= 5 if grid else horizontal == len(lines))
+    assert corr(steps.image, clean) > 0.9
+    assert corr(prepare(photo, lines=False), clean) < corr(steps.image, clean) - 0.1
+
+
+def test_a_seven_cut_tight_keeps_its_bar() -> None:
+    # the bar runs across the whole picture, as bold as the rest: writing, not a ruled line
+    alpha = ink(SEVEN, size=(100, 140), box=(-6, 4, 112, 130), width=12)
+    scene = find_scene(on_paper(alpha))
+    assert scene.lines == [] and not find_lines(scene.contrast.strength, scene.contrast.noise)
+
+
+# -- slant and stroke width ----------------------------------------------------------------------
+
+
+def test_deslant_brings_the_slant_to_mnists_and_keeps_rows() -> None:
+    alpha = ink(FOUR, size=(300, 240), box=(40, 40, 100, 160), lean=0.7)
+    assert slant(alpha) < -0.3
+    upright, before = deslant(alpha.astype(np.float32))
+    assert before == pytest.approx(slant(alpha))
+    assert slant(upright) == pytest.approx(TARGET, abs=0.02)
+    assert upright.shape[0] == alpha.shape[0]
+    assert upright.sum() == pytest.approx(alpha.sum(), rel=0.01)
+    leaning = prepare_steps(on_paper(alpha))
+    assert leaning.placement.slant == pytest.approx(slant(alpha), abs=0.05)
+    kept = prepare(on_paper(alpha), deslant=False)
+    assert slant(leaning.image.astype(float)) > slant(kept.astype(float)) + 0.2
+
+
+@pytest.mark.parametrize("width", [8.0, 28.0, 60.0])
+def test_strokes_end_in_mnists_range(width: float) -> None:
+    alpha = ink(TWO, size=(260, 300), box=(40, 40, 170, 220), width=width)
+    steps = prepare_steps(on_paper(alpha))
+    before, after = steps.placement.stroke
+    measured = stroke_width(steps.image / 255.0)
+    assert MIN_STROKE - 0.35 <= measured <= MAX_STROKE + 0.35
+    if width == 28.0:
+        assert before == after  # already like MNIST's: left alone
+    else:
+        assert (after > before) == (width < 28.0)
+    if width == 60.0:  # a marker: thinned
+        bold = prepare(on_paper(alpha), thin=False)
+        assert stroke_width(bold / 255.0) > measured + 0.5
