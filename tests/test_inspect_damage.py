@@ -14,7 +14,8 @@ from scipy.special import expit
 from ownnet.book import INPUTS as SCALE
 from ownnet.classic import Network as Classic
 from ownnet.cli import main
-from ownnet.inspect.damage import damage_rows, rotated, run_damage, with_noise, without_neurons
+from ownnet.cli.inspect import write_damage
+from ownnet.inspect.damage import damage_rows, rotated, with_noise, without_neurons
 from ownnet.io import save_model
 from ownnet.nn import Dense, Dropout
 from ownnet.nn import Network as NN
@@ -67,7 +68,7 @@ def small(mnist_dir: Path):
 
 def test_curves_fall_as_damage_grows(small, tmp_path: Path) -> None:
     net, test = small
-    rows, paths = run_damage(
+    rows, paths = write_damage(
         net,
         test,
         tmp_path,

@@ -1,4 +1,5 @@
-"""The test report (ownnet.inspect.report), weight pictures and confidences."""
+"""The test report (ownnet.inspect.report, written by `ownnet test --report`), weight
+pictures and confidences."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pytest
 from PIL import Image
 
 from ownnet.classic import Network as Classic
+from ownnet.cli.test import write_report
 from ownnet.inspect.confidence import NORMALISED, SOFTMAX, confidences, top_k
-from ownnet.inspect.report import write_report
 from ownnet.inspect.units import first_layer_weights
 from ownnet.nn import Dense
 from ownnet.nn import Network as NN

@@ -14,6 +14,7 @@ from PIL import Image
 
 from ownnet.augmentation import RandomTransform
 from ownnet.cli import main
+from ownnet.cli.output import save_figure
 from ownnet.inspect.feature_maps import (
     conv_layers,
     feature_maps,
@@ -22,7 +23,6 @@ from ownnet.inspect.feature_maps import (
     kernels_figure,
     maximize_channels,
 )
-from ownnet.inspect.grids import save_figure
 from ownnet.io import load_model, save_model
 from ownnet.nn import Adam, Network
 from ownnet.nn.cnn import cnn_layers

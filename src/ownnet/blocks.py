@@ -37,6 +37,10 @@ the book does. The outputs of the block are kept, so the quadratic loss
 ``0.5 * sum((t - o)**2)`` and whether each sample was right cost two NumPy
 calls per block.
 
+**Chunks.** A model hands :func:`train_samples` its samples :data:`CHUNK` at a time
+(:func:`chunks`), so that ``fit`` can report to its callbacks between calls; a call
+walks its chunk in blocks of :data:`BLOCK`, looking one block ahead.
+
 Shapes: ``wih (hidden, inputs [+1])`` and ``who (outputs, hidden [+1])`` as the
 book writes them (the ``+1`` is the bias node's column when ``bias``); images
 are uint8 ``(m, inputs)``, labels ``(m,)``.
@@ -44,16 +48,19 @@ are uint8 ``(m, inputs)``, labels ``(m,)``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from scipy.linalg.blas import dgemm, dger
 from scipy.special import expit
 
-from ownnet.book import book_inputs
+from ownnet.book import INPUTS, TARGET_OFF, TARGET_ON, book_inputs
 
 #: samples per block: the Gram matrix is ``(BLOCK, BLOCK)``
 BLOCK = 64
+#: samples per call of :func:`train_samples` when a model trains (:func:`chunks`)
+CHUNK = 1024
 
 
 class Workspace:
@@ -149,6 +156,29 @@ class Workspace:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+
+def book_workspace(
+    n_input: int, n_hidden: int, n_output: int, bias: bool, threads: int = 1
+) -> Workspace:
+    """A :class:`Workspace` for the book's encoding (:mod:`ownnet.book`): its inputs
+    :data:`~ownnet.book.INPUTS` and its targets ``(TARGET_OFF, TARGET_ON)``."""
+    targets = (TARGET_OFF, TARGET_ON)
+    return Workspace(
+        n_input, n_hidden, n_output, bias, inputs=INPUTS, targets=targets, threads=threads
+    )
+
+
+def chunks(n: int, order: np.ndarray | None = None) -> Iterator[slice | np.ndarray]:
+    """One pass over ``n`` samples, :data:`CHUNK` at a time: slices in file order, or
+    consecutive parts of ``order`` (a permutation ``(n,)``)."""
+    for start in range(0, n, CHUNK):
+        yield slice(start, start + CHUNK) if order is None else order[start : start + CHUNK]
+
+
+def n_chunks(n: int) -> int:
+    """How many chunks :func:`chunks` makes of ``n`` samples."""
+    return -(-n // CHUNK)
 
 
 def train_samples(

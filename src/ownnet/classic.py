@@ -34,7 +34,8 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from ownnet import blocks
-from ownnet.book import INPUTS, TARGET_OFF, TARGET_ON, book_inputs, book_targets, book_weights
+from ownnet.book import TARGET_OFF, book_inputs, book_targets, book_weights
+from ownnet.error_splits import ERROR_SPLITS, split_errors
 from ownnet.inputs import as_training_data
 from ownnet.model import Model
 from ownnet.progress import with_progress
@@ -49,16 +50,10 @@ from ownnet.training import (
     run_epochs,
 )
 
-#: The ways to split the output error among the hidden nodes (see :meth:`Network.hidden_errors`).
-ERROR_SPLITS = ("transpose", "transpose_scaled", "proportional", "equal")
 #: How the first weights are drawn, ``normal(0, n ** -0.5)``: ``"fan_in"``, ``n`` = the links
 #: into a node (the book's text); ``"fan_out"``, ``n`` = the nodes of the receiving layer
 #: (the printed book's code: ``pow(self.hnodes, -0.5)``).
 INITS = ("fan_in", "fan_out")
-
-#: Samples per call of :meth:`Network._train_block` in :meth:`Network.fit` (each call
-#: walks them in blocks of :data:`ownnet.blocks.BLOCK`, looking one block ahead).
-BLOCK = 1024
 
 
 class Network(Model):
@@ -68,11 +63,8 @@ class Network(Model):
         n_input, n_hidden, n_output: layer sizes (784, 200, 10 for MNIST).
         lr: learning rate.
         bias: add a bias node to the input and hidden layers.
-        error_split: ``"transpose"`` (the book: ``who.T @ e``),
-            ``"transpose_scaled"`` (``who.T @ e / n_hidden``),
-            ``"proportional"`` (each output error shared among hidden nodes in
-            proportion to the link weights, ``w / sum|w|``), or ``"equal"`` (each
-            output error shared equally, ``sum(e) / n_hidden`` for every node).
+        error_split: how the output error is split among the hidden nodes: ``"transpose"``
+            (the book: ``who.T @ e``) or an alternative of :mod:`ownnet.error_splits`.
         init: ``"fan_in"`` (the book's text) or ``"fan_out"`` (its printed code), see
             :data:`INITS`.
         seed: seed or ``numpy.random.Generator`` for the initial weights.
@@ -218,18 +210,9 @@ class Network(Model):
         np.multiply(out, self._h_in, out=out)
 
     def _hidden_errors(self, e_o: np.ndarray, out: np.ndarray) -> np.ndarray:
-        w = self.who[:, : self.n_hidden]
-        if self.error_split == "transpose":
-            return np.dot(w.T, e_o, out=out)
-        if self.error_split == "transpose_scaled":
-            np.dot(w.T, e_o, out=out)
-            out /= self.n_hidden
-            return out
-        if self.error_split == "proportional":
-            share = w / np.abs(w).sum(axis=1, keepdims=True)
-            return np.dot(share.T, e_o, out=out)
-        out.fill(e_o.sum() / self.n_hidden)  # "equal"
-        return out
+        """The book's ``who.T @ e_o`` into ``out (n_hidden,)``, or another way to split the
+        output errors (:func:`ownnet.error_splits.split_errors`)."""
+        return split_errors(self.who[:, : self.n_hidden], e_o, self.error_split, out)
 
     def hidden_errors(self, output_errors: np.ndarray) -> np.ndarray:
         """Split output errors ``(n_output,)`` back to hidden errors ``(n_hidden,)``."""
@@ -262,7 +245,7 @@ class Network(Model):
             batch_size: always one sample at a time: only ``None`` or 1.
             validation_data: measured after each epoch (``val_loss``, ``val_accuracy``).
             callbacks: :class:`ownnet.training.Callback` objects; ``on_batch_end`` comes
-                after every block of :data:`BLOCK` samples.
+                after every chunk of :data:`ownnet.blocks.CHUNK` samples.
             seed: seed or generator of the order (when ``shuffle``) and of ``augment``.
             shuffle: a new order every epoch (the book keeps the file order: False).
             verbose: 1 prints a progress line per epoch; 0 is silent.
@@ -316,10 +299,8 @@ class Network(Model):
         images, labels = as_training_data(x, y, self.n_input, self.n_output)
         loss = correct = 0.0
         with threadpool_limits(limits=1, user_api="blas"):
-            for start in range(0, len(images), BLOCK):
-                part_loss, part_correct = self._train_block(
-                    images[start : start + BLOCK], labels[start : start + BLOCK]
-                )
+            for idx in blocks.chunks(len(images)):
+                part_loss, part_correct = self._train_block(images[idx], labels[idx])
                 loss += part_loss
                 correct += part_correct
         return loss / len(images), correct / len(images)
@@ -327,11 +308,9 @@ class Network(Model):
     def _train_epoch(
         self, images: np.ndarray, labels: np.ndarray, order: np.ndarray | None, run: Run
     ) -> None:
-        """One pass in blocks of :data:`BLOCK` samples, reporting each block to ``run``."""
-        n = len(images)
-        run.batches = -(-n // BLOCK)
-        for start in range(0, n, BLOCK):
-            idx = slice(start, start + BLOCK) if order is None else order[start : start + BLOCK]
+        """One pass in chunks of :data:`ownnet.blocks.CHUNK` samples, reporting each to ``run``."""
+        run.batches = blocks.n_chunks(len(images))
+        for idx in blocks.chunks(len(images), order):
             block = images[idx]
             loss, correct = self._train_block(block, labels[idx])
             run.batch_done(len(block), loss, correct)
@@ -341,10 +320,7 @@ class Network(Model):
         :mod:`ownnet.blocks`); returns their summed quadratic loss and how many were right,
         each measured before it was learnt."""
         if self._work is None:
-            self._work = blocks.Workspace(
-                *self.sizes, self.bias, inputs=INPUTS, targets=(TARGET_OFF, TARGET_ON),
-                threads=self._threads,
-            )  # fmt: skip
+            self._work = blocks.book_workspace(*self.sizes, self.bias, self._threads)
         return blocks.train_samples(
             self.wih, self.who, self.lr, images, labels, self._work, self.error_split
         )

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from ownnet.cli.common import add_model_argument, load_model
+from ownnet.cli.output import save_figure, save_grey_png
 from ownnet.inspect.backquery import backquery_digits, backquery_figure
-from ownnet.inspect.grids import save_figure, save_grey_png
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -11,21 +11,23 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ownnet.cli.common import int_range, nonneg_float, nonneg_int, positive_float, positive_int
+from ownnet.cli.output import save_figure, save_grey_png, write_csv
 from ownnet.data.images import prepare
 from ownnet.data.mnist import load_mnist
 from ownnet.errors import OwnnetError
 from ownnet.inspect import feature_maps as fm
 from ownnet.inspect.activations import Tracer
-from ownnet.inspect.damage import run_damage as damage
+from ownnet.inspect.damage import DamageRow, damage_figure, damage_rows
 from ownnet.inspect.dream import dream, dream_figure
 from ownnet.inspect.feature_maps import conv_layers
-from ownnet.inspect.grids import save_figure, save_grey_png
 from ownnet.inspect.maximize import maximize, maximize_figure
 from ownnet.inspect.sample_digits import write_samples
 from ownnet.inspect.stack import InspectError, dense_layers, describe, layer_number
@@ -275,10 +277,34 @@ def run_damage(args: argparse.Namespace) -> int:
     model, meta = load_model(args.model)
     test = _test_set(args, meta)
     print(f"model {args.model}; {len(test)} test images; {args.seeds} random draws per level")
-    _, paths = damage(model, test, args.out, seeds=tuple(range(max(1, args.seeds))), progress=print)
+    seeds = tuple(range(max(1, args.seeds)))
+    _, paths = write_damage(model, test, args.out, seeds=seeds, progress=print)
     for path in paths:
         print(f"wrote {path}")
     return 0
+
+
+def write_damage(
+    model: Any,
+    test: Any,
+    directory: str | os.PathLike[str],
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    progress: Callable[[str], None] | None = None,
+    **levels: Any,
+) -> tuple[list[DamageRow], list[Path]]:
+    """Run :func:`ownnet.inspect.damage.damage_rows` (``levels``: its ``fractions``,
+    ``sigmas``, ``angles``) and write ``damage.csv`` and three PNG plots into ``directory``."""
+    rows = damage_rows(model, test, seeds=seeds, progress=progress, **levels)
+    directory = Path(directory)
+    table = [(r.experiment, f"{r.level:g}", r.seed, f"{r.accuracy:.4f}") for r in rows]
+    paths = [
+        write_csv(directory / "damage.csv", ("experiment", "level", "seed", "accuracy"), table)
+    ]
+    for experiment in ("neurons", "noise", "rotation"):
+        fig = damage_figure(rows, experiment)
+        paths.append(save_figure(fig, directory / f"damage-{experiment}.png"))
+    return rows, paths
 
 
 def run_samples(args: argparse.Namespace) -> int:

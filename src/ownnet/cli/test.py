@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ownnet.cli.common import add_data_options, add_model_argument, load_data, load_model
+from ownnet.cli.output import save_figure, write_csv
 from ownnet.confusion import confusion_matrix, format_confusion, per_class_accuracy
-from ownnet.inspect.report import write_report
+from ownnet.inspect.report import report_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,3 +59,17 @@ def run(args: argparse.Namespace) -> int:
         for path in write_report(model, test, args.report):
             print(f"wrote {path}")
     return 0
+
+
+def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str]) -> list[Path]:
+    """Write ``confusion.png``, ``mistakes.png`` and ``mistakes.csv`` into ``directory``
+    (created if missing): :func:`ownnet.inspect.report.report_for` of ``model`` on
+    ``test_dataset`` (uint8 ``images (n, 28, 28)``, ``labels (n,)``). Returns the paths."""
+    report = report_for(model, test_dataset)
+    directory = Path(directory)
+    rows = [(i, true, answer, f"{c:.4f}") for i, true, answer, c in report.rows]
+    return [
+        save_figure(report.confusion, directory / "confusion.png"),
+        save_figure(report.mistakes, directory / "mistakes.png"),
+        write_csv(directory / "mistakes.csv", ("index", "true", "predicted", "confidence"), rows),
+    ]

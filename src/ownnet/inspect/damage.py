@@ -11,25 +11,20 @@ Three experiments on the test set, each a curve of accuracy against damage:
 * **rotation** - every test image is rotated by the angle (degrees,
   anticlockwise, about its centre, bilinear).
 
-:func:`run_damage` writes the rows to ``damage.csv`` and one plot per
-experiment (``damage-neurons.png``, ``damage-noise.png``, ``damage-rotation.png``).
+:func:`damage_rows` measures them and :func:`damage_figure` draws one experiment's curve;
+``ownnet inspect damage`` writes the rows to ``damage.csv`` and one plot per experiment
+(``damage-neurons.png``, ``damage-noise.png``, ``damage-rotation.png``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ownnet.atomic import atomic_write_bytes
 from ownnet.data.augment import rotate
-from ownnet.inspect.grids import save_figure
 from ownnet.inspect.stack import dense_layers, kind_of
 
 FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -162,35 +157,3 @@ def damage_figure(rows: list[DamageRow], experiment: str, title: str | None = No
     ax.grid(alpha=0.3)
     ax.set_title(title or heading, fontsize=10)
     return fig
-
-
-def write_csv(rows: list[DamageRow], path: str | os.PathLike[str]) -> Path:
-    """``experiment,level,seed,accuracy`` rows, written atomically."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["experiment", "level", "seed", "accuracy"])
-    for r in rows:
-        writer.writerow([r.experiment, f"{r.level:g}", r.seed, f"{r.accuracy:.4f}"])
-    path = Path(path)
-    atomic_write_bytes(path, buf.getvalue().encode())
-    return path
-
-
-def run_damage(
-    model: Any,
-    test: Any,
-    directory: str | os.PathLike[str],
-    *,
-    seeds: Sequence[int] = (0, 1, 2),
-    progress: Callable[[str], None] | None = None,
-    **levels: Any,
-) -> tuple[list[DamageRow], list[Path]]:
-    """Run :func:`damage_rows` and write ``damage.csv`` and three PNG plots into ``directory``."""
-
-    rows = damage_rows(model, test, seeds=seeds, progress=progress, **levels)
-    directory = Path(directory)
-    paths = [write_csv(rows, directory / "damage.csv")]
-    for experiment in ("neurons", "noise", "rotation"):
-        fig = damage_figure(rows, experiment)
-        paths.append(save_figure(fig, directory / f"damage-{experiment}.png"))
-    return rows, paths

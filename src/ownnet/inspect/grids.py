@@ -1,22 +1,21 @@
-"""Grids of small pictures (digits, weights) as PNG files, with matplotlib's Agg renderer.
+"""Grids of small pictures (digits, weights) as matplotlib figures.
 
 Figures are made with :class:`matplotlib.figure.Figure` directly, never with
-``pyplot``, so nothing here touches global plotting state or needs a display.
+``pyplot``, so nothing here touches global plotting state or needs a display. The
+commands save them (:mod:`ownnet.cli.output`).
 """
 
 from __future__ import annotations
 
-import io
 import math
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
-from ownnet.atomic import atomic_write_bytes
+# `ownnet predict --show` still imports the two writers from here; they live with the
+# other commands' writers now (drop this line once it imports them from ownnet.cli.output)
+from ownnet.cli.output import save_figure, save_grey_png  # noqa: F401
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -92,25 +91,3 @@ def image_grid(
         cax = fig.add_axes(((width - bar + 0.15) / width, 0.15, 0.15 / width, 0.7))
         fig.colorbar(mappable, cax=cax)
     return fig
-
-
-def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:
-    """Write ``fig`` as a PNG to ``path`` atomically; returns the path."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    path = Path(path)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
-
-
-def save_grey_png(image: np.ndarray, path: str | os.PathLike[str], *, zoom: int = 1) -> Path:
-    """Write a uint8 ``(h, w)`` picture as a greyscale PNG (optionally enlarged ``zoom`` times)."""
-
-    im = Image.fromarray(np.asarray(image, dtype=np.uint8))
-    if zoom > 1:
-        im = im.resize((im.width * zoom, im.height * zoom), Image.Resampling.NEAREST)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    path = Path(path)
-    atomic_write_bytes(path, buf.getvalue())
-    return path

@@ -1,28 +1,28 @@
 """A test report as pictures: the confusion matrix and a gallery of the worst mistakes.
 
-``ownnet test MODEL --report DIR`` calls :func:`write_report`, which writes
+:func:`report_for` reads the test set once and returns
 
-* ``confusion.png`` - the confusion matrix (rows: true digit, columns: the
+* ``confusion`` - the confusion matrix as a figure (rows: true digit, columns: the
   network's answer), each cell with its count, coloured by the share of its row;
-* ``mistakes.png`` - the wrongly read test images the network was most sure
+* ``mistakes`` - a figure of the wrongly read test images the network was most sure
   of, each titled ``true → read (confidence)``;
-* ``mistakes.csv`` - every mistake: test index, true label, answer, confidence,
-  most confident first.
+* ``rows`` - every mistake: test index, true label, answer, confidence, most confident
+  first.
+
+``ownnet test MODEL --report DIR`` saves them as ``confusion.png``, ``mistakes.png`` and
+``mistakes.csv`` (:func:`ownnet.cli.test.write_report`).
 """
 
 from __future__ import annotations
 
-import io
-import os
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ownnet.atomic import atomic_write_bytes
 from ownnet.confusion import confusion_matrix
 from ownnet.inspect.confidence import confidences
-from ownnet.inspect.grids import image_grid, save_figure
+from ownnet.inspect.grids import image_grid
 
 GALLERY = 36
 
@@ -82,25 +82,34 @@ def worst_mistakes(
     return wrong[order], predicted[wrong][order], c[order]
 
 
-def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write ``confusion.png``, ``mistakes.png`` and ``mistakes.csv`` into ``directory``.
+@dataclass(frozen=True)
+class Report:
+    """A model's test report (see the module doc).
+
+    Attributes:
+        confusion: the confusion matrix as a matplotlib figure.
+        mistakes: the :data:`GALLERY` most confident mistakes as a matplotlib figure.
+        rows: every mistake as ``(test index, true label, answer, confidence)``, most
+            confident first.
+    """
+
+    confusion: Any
+    mistakes: Any
+    rows: list[tuple[int, int, int, float]]
+
+
+def report_for(model: Any, test_dataset: Any) -> Report:
+    """The confusion matrix and the worst mistakes of ``model`` on ``test_dataset``.
 
     Args:
         model: any model with ``predict_proba(images) -> (n, 10)`` and ``proba_meaning``.
         test_dataset: uint8 ``images (n, 28, 28)`` and ``labels (n,)``.
-        directory: created if missing.
-
-    Returns:
-        The paths written.
     """
-
-    directory = Path(directory)
     images = np.asarray(test_dataset.images).reshape(-1, 28, 28)
     labels = np.asarray(test_dataset.labels).astype(np.intp)
     every_conf, how = confidences(model, images)  # one pass over the test set
     index, predicted, conf = worst_mistakes(every_conf, labels)
     matrix = confusion_matrix(labels, every_conf.argmax(axis=1), max(10, int(labels.max()) + 1))
-    paths = [save_figure(confusion_figure(matrix), directory / "confusion.png")]
 
     shown = index[:GALLERY]
     if len(shown):
@@ -120,13 +129,8 @@ def write_report(model: Any, test_dataset: Any, directory: str | os.PathLike[str
 
         fig = Figure(figsize=(4, 1))
         fig.text(0.5, 0.5, "no mistakes", ha="center", va="center")
-    paths.append(save_figure(fig, directory / "mistakes.png"))
-
-    buf = io.StringIO()
-    buf.write("index,true,predicted,confidence\n")
-    for i, p, c in zip(index, predicted, conf, strict=True):
-        buf.write(f"{i},{labels[i]},{p},{c:.4f}\n")
-    path = directory / "mistakes.csv"
-    atomic_write_bytes(path, buf.getvalue().encode())
-    paths.append(path)
-    return paths
+    rows = [
+        (int(i), int(labels[i]), int(p), float(c))
+        for i, p, c in zip(index, predicted, conf, strict=True)
+    ]
+    return Report(confusion_figure(matrix), fig, rows)
