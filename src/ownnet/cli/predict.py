@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 
 from ownnet.atomic import atomic_write_bytes
+from ownnet.cli.output import save_figure, save_grey_png
 from ownnet.data.images import ImageError, open_image
 from ownnet.errors import OwnnetError
+from ownnet.inspect.grids import image_grid
+from ownnet.inspect.preparation import annotated, steps_figure
 from ownnet.io import load_model
 from ownnet.reader import default_path, find_reader
 from ownnet.reading import DigitReading, Reading, probabilities, read
@@ -212,9 +215,6 @@ def _print(reading: Any, args: argparse.Namespace) -> None:
 def _show(directory: Path, readings: list[Any]) -> None:
     """Save into ``directory``: per image the annotated picture, the steps and the 28x28
     inputs; an overview of every input read."""
-
-    from ownnet.inspect.grids import image_grid, save_figure, save_grey_png
-    from ownnet.inspect.preparation import annotated, steps_figure
 
     if directory.exists() and not directory.is_dir():
         raise OwnnetError(f"--show {directory}: exists and is not a folder")

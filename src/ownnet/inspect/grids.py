@@ -13,10 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-# `ownnet predict --show` still imports the two writers from here; they live with the
-# other commands' writers now (drop this line once it imports them from ownnet.cli.output)
-from ownnet.cli.output import save_figure, save_grey_png  # noqa: F401
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 

@@ -9,11 +9,13 @@ network saw it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Confidence at or above which a box is drawn green (else orange).
 SURE = 0.8
@@ -63,6 +65,8 @@ def steps_figure(reading: Any) -> Figure:
     panels.append(("ink", scene.ink, {"cmap": "gray_r", "vmin": 0, "vmax": 1}))
     digits = reading.digits
     ncols = max(len(panels), len(digits), 1)
+    from matplotlib.figure import Figure  # plotting stays off the command line's start
+
     fig = Figure(figsize=(2.2 * ncols, 2.4 * (1 + 2 * bool(digits))))
     nrows = 3 if digits else 1
     for i, (title, image, style) in enumerate(panels):

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
 
 #: The page is looked for on a copy with this longer side.
 SIDE = 160
@@ -100,7 +101,6 @@ def _small(grey: np.ndarray) -> tuple[np.ndarray, int]:
 def rectangularity(region: np.ndarray) -> float:
     """Area of ``region`` over the area of the smallest (turned) rectangle around it: 1 for
     a rectangle, about 0.9 for a page seen at a slant, pi/4 for an ellipse."""
-    from scipy.spatial import ConvexHull, QhullError
 
     edge = region & ~ndimage.binary_erosion(region)
     ys, xs = np.nonzero(edge)
