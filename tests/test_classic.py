@@ -136,7 +136,7 @@ def test_learns_and_reports_history(data):
     history = net.fit(train, epochs=3, validation_data=test, callbacks=[Epochs()], verbose=0)
     assert seen == [1, 2, 3]
     assert len(history) == 3 and len(history["val_accuracy"]) == 3
-    assert history.last("val_accuracy") > 0.9
+    assert history.last("val_accuracy") >= 0.97  # measured 1.0 (stand-in digits)
     assert history["loss"][-1] < history["loss"][0]  # the book's quadratic loss falls
     assert history.last("val_loss") == pytest.approx(net.evaluate(test).loss)
     assert net.history is history

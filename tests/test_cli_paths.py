@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import floor_for_data
 from mnist_files import require_real
 
 import ownnet
@@ -63,7 +64,9 @@ FLAGS = {
                                            m.meta["training"]["max_shift"]) == (5.0, 1)),
     "--val-split": ([*MLP, "--val-split", "0.2"],
                     lambda m: m.meta["history"]["samples"] == [2400.0]),
-    "--threads": ([*MLP, "--threads", "1"], lambda m: m.meta["test_accuracy"] > 0.3),
+    # measured 0.628 on real MNIST, 0.982 on the stand-in digits
+    "--threads": ([*MLP, "--threads", "1"],
+                  lambda m: m.meta["test_accuracy"] >= floor_for_data(real=0.60, synthetic=0.95)),
     "--filters --kernel-size --batchnorm": (
         [*CNN, "--kernel-size", "5", "--batchnorm"],
         lambda m: m.layers[0].params["W"].shape == (5, 5, 1, 2)
@@ -162,6 +165,7 @@ def test_fashion_mnist_end_to_end(tmp_path, capsys):
     assert code == 0 and "fashion-mnist" in printed
     model = ownnet.load(out)
     assert model.meta["dataset"]["name"] == "fashion-mnist"
-    assert 0.75 < model.meta["test_accuracy"] < 0.9  # harder than MNIST (0.93 the same way)
+    # measured 0.8035; harder than MNIST (0.93 the same way)
+    assert 0.78 <= model.meta["test_accuracy"] < 0.9
     assert main(["test", str(out), "--data", str(folder)]) == 0
     assert "fashion-mnist" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from conftest import assert_same_run, synthetic_digits
+from conftest import assert_same_run, floor_for_data, synthetic_digits
 from mnist_files import real_dir, write_idx_dir
 from PIL import Image
 
@@ -77,7 +77,7 @@ def test_cnn_learns_and_survives_a_model_file(tmp_path):
         Data(images, labels), epochs=3, batch_size=50, optimizer=Adam(0.003), seed=0, verbose=0
     )
     after = net.score(Data(test_images, test_labels))
-    assert before < 0.3 and after > 0.85, (before, after)
+    assert before < 0.3 and after >= 0.89, (before, after)  # measured 0.04 and 0.92
     assert history["loss"][2] < history["loss"][1] < history["loss"][0]
     path = save_model(tmp_path / "cnn.npz", net, test_accuracy=after)
     loaded, meta = load_model(path)
@@ -192,7 +192,8 @@ def test_train_cnn_then_test_and_predict(digits_dir, tmp_path, capsys):
     assert training["model"] == "cnn" and training["filters"] == [4, 8]
     assert training["optimizer"] == "adam" and training["schedule"] == "cosine"
     assert (training["max_angle"], training["max_shift"]) == (10.0, 2)
-    assert meta["test_accuracy"] > 0.4  # chance: 0.1
+    # measured 0.628 on real MNIST, 0.79 on the blocky stand-ins (chance: 0.1)
+    assert meta["test_accuracy"] >= floor_for_data(real=0.60, synthetic=0.76)
 
     assert main(["test", str(out), "--data", str(digits_dir)]) == 0
     report = capsys.readouterr().out
