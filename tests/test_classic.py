@@ -197,7 +197,13 @@ def test_train_on_batch_is_the_book_sample_by_sample(data):
     net = Network(784, 20, 10, seed=6)
     ref = BookReference(net.wih, net.who, 0.1)
     loss, accuracy = net.train_on_batch(data.images[:70], data.labels[:70])
+    losses, right = [], []
     for image, label in zip(data.images[:70], data.labels[:70]):
+        # each sample's quadratic loss and answer, before it is learnt
+        out = expit(ref.who @ expit(ref.wih @ book_inputs(image)))
+        losses.append(0.5 * np.sum((book_targets(label) - out) ** 2))
+        right.append(out.argmax() == label)
         ref.train(book_inputs(image), book_targets(label))
     np.testing.assert_allclose(net.wih, ref.wih, rtol=1e-9, atol=1e-12)
-    assert 0 < loss < 5 and 0 <= accuracy <= 1
+    assert loss == pytest.approx(np.mean(losses), rel=1e-9)
+    assert accuracy == np.mean(right)
