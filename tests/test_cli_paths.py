@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import floor_for_data
 from mnist_files import require_real
+from PIL import Image
 
 import ownnet
 from ownnet.cli import main
@@ -148,6 +149,9 @@ def test_test_report_writes_its_files(small_mnist_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     for name in ("confusion.png", "mistakes.png", "mistakes.csv"):
         assert f"wrote {report / name}" in printed
+    for name in ("confusion.png", "mistakes.png"):
+        picture = Image.open(report / name)
+        assert picture.format == "PNG" and picture.size[0] >= 400, (name, picture.size)
     rows = list(csv.DictReader((report / "mistakes.csv").open()))
     model = ownnet.load(model_path)
     test = ownnet.load_mnist(small_mnist_dir, progress=False).test

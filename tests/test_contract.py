@@ -172,7 +172,9 @@ def test_the_readme_example_runs_as_written(small_mnist_dir, tmp_path, monkeypat
     Image.fromarray(picture).save(tmp_path / "my-digit.png")
     printed: list[str] = []
     exec(compile(code, "README.md", "exec"), {"print": lambda *a: printed.append(str(a[0]))})
-    assert (tmp_path / "book.npz").exists()
+    saved = ownnet.load(tmp_path / "book.npz")
+    assert isinstance(saved, ownnet.BookNetwork)
+    assert printed[-1] == str(saved.read(tmp_path / "my-digit.png"))
     assert re.fullmatch(r"\d \(confidence 0\.\d\d; then \d 0\.\d\d, \d 0\.\d\d\)", printed[-1])
     if real_dir("mnist") is not None:  # trained on real digits (not the stand-ins), it reads 7
         assert printed[-1].startswith("7 ")

@@ -13,9 +13,11 @@ import math
 import os
 import sqlite3
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import stats as sps
 
 from ownnet.classic import Network
@@ -356,7 +358,8 @@ def test_cli_sweep_resume_summary_and_plot(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "4 runs (2 configs x 2 repeats); 0 finished before, 4 to run" in out
-    assert "plot: ownnet sweep plot" in out and (tmp_path / "lr.png").exists()
+    assert "plot: ownnet sweep plot" in out
+    assert Image.open(tmp_path / "lr.png").size[0] > 300
     lines = [line for line in out.splitlines() if line.strip().startswith(("0.1 ", "0.3 "))]
     assert len(lines) == 2 and all(" 2 " in line for line in lines)  # n = 2 per config
     assert main(argv) == 0
@@ -369,7 +372,8 @@ def test_cli_sweep_resume_summary_and_plot(
     assert "2 runs" in out and len(out.strip().splitlines()) == 4  # title, header, 2 epochs
     svg = tmp_path / "by-epoch.svg"
     assert main(["sweep", "plot", str(db), "--x", "epoch", "--hue", "lr", "--out", str(svg)]) == 0
-    assert svg.exists()
+    root = ElementTree.parse(svg).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert main(["sweep", "plot", str(db), "--x", "speed"]) == 1
     assert "cannot plot by 'speed'" in capsys.readouterr().err
 
