@@ -142,6 +142,27 @@ def test_learns_and_reports_history(data):
     assert net.history is history
 
 
+def test_fit_trains_on_what_augment_returns(data):
+    """``augment`` replaces each epoch's images (here: every picture mirrored left-right):
+    the same weights as training on the mirrored pictures themselves."""
+    images, labels = data.images[:100], data.labels[:100]
+    seen = []
+
+    def mirror(flat, rng):
+        seen.append(flat.shape)
+        return flat.reshape(-1, 28, 28)[:, :, ::-1].reshape(flat.shape)
+
+    net = Network(784, 20, 10, seed=4)
+    net.fit(SimpleNamespace(images=images, labels=labels), epochs=2, augment=mirror, verbose=0)
+    assert seen == [(100, 784)] * 2  # once per epoch
+    twin = Network(784, 20, 10, seed=4)
+    twin.fit(SimpleNamespace(images=images[:, :, ::-1], labels=labels), epochs=2, verbose=0)
+    np.testing.assert_array_equal(net.wih, twin.wih)
+    plain = Network(784, 20, 10, seed=4)
+    plain.fit(SimpleNamespace(images=images, labels=labels), epochs=2, verbose=0)
+    assert not np.array_equal(net.wih, plain.wih)
+
+
 def test_same_seed_same_network(data):
     a, b = Network(seed=11), Network(seed=11)
     np.testing.assert_array_equal(a.wih, b.wih)

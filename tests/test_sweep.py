@@ -260,8 +260,13 @@ def test_runs_refuse_other_data(small_mnist_dir: Path) -> None:
 def test_random_augmentation_changes_with_the_seed_only(small_mnist_dir: Path) -> None:
     plan = Plan(base={**TINY, "random_rotate": 10.0, "random_shift": 1}, repeats=2)
     a, b = plan_runs(plan, str(small_mnist_dir))
-    assert execute_run(a).accuracies == execute_run(a).accuracies
-    assert a.seed != b.seed
+    first = execute_run(a).accuracies
+    assert execute_run(a).accuracies == first  # the same seed draws the same pictures
+    assert a.seed != b.seed and execute_run(b).accuracies != first
+    # the same seed without the random pictures trains on other images: other numbers
+    (plain,) = plan_runs(Plan(base=TINY), str(small_mnist_dir))
+    plain = type(plain)(**{**plain.__dict__, "seed": a.seed})
+    assert execute_run(plain).accuracies != first
 
 
 def test_processes_give_the_serial_numbers(small_mnist_dir: Path, tmp_path: Path) -> None:
