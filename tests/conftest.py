@@ -46,6 +46,14 @@ def assert_same_run(straight: Path, resumed: Path) -> None:
     assert meta_b["test_accuracy"] == meta_a["test_accuracy"]
 
 
+def floor_for_data(real: float, synthetic: float) -> float:
+    """The accuracy floor for a run on ``small_mnist_dir`` (or a fixture built the same
+    way): ``real`` when it was cut from the real MNIST, ``synthetic`` when it holds the
+    stand-in digits. Each sits a few points under what the code reaches on that data, so
+    a wrong gradient or a learning rate far off falls below it."""
+    return real if real_dir("mnist") is not None else synthetic
+
+
 def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Learnable fake digits: a fixed blob pattern per class plus noise, uint8 (n, 28, 28)."""
     rng = np.random.default_rng(1234)

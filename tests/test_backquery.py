@@ -113,7 +113,7 @@ def trained(mnist_dir: Path) -> Classic:
 def test_back_queried_digits_are_read_as_their_own_label(trained: Classic) -> None:
     result = backquery_digits(trained)
     assert result.images.shape == (10, 28, 28) and result.images.dtype == np.uint8
-    assert result.n_correct >= 8, result.predicted
+    assert result.n_correct >= 9, result.predicted  # measured 10
     # the same check, done independently: feed forward with the book's query()
     x = result.images.reshape(10, -1) / 255.0 * 0.99 + 0.01
     assert int(np.sum(trained.query(x).argmax(axis=1) == np.arange(10))) == result.n_correct

@@ -136,10 +136,31 @@ def test_learns_and_reports_history(data):
     history = net.fit(train, epochs=3, validation_data=test, callbacks=[Epochs()], verbose=0)
     assert seen == [1, 2, 3]
     assert len(history) == 3 and len(history["val_accuracy"]) == 3
-    assert history.last("val_accuracy") > 0.9
+    assert history.last("val_accuracy") >= 0.97  # measured 1.0 (stand-in digits)
     assert history["loss"][-1] < history["loss"][0]  # the book's quadratic loss falls
     assert history.last("val_loss") == pytest.approx(net.evaluate(test).loss)
     assert net.history is history
+
+
+def test_fit_trains_on_what_augment_returns(data):
+    """``augment`` replaces each epoch's images (here: every picture mirrored left-right):
+    the same weights as training on the mirrored pictures themselves."""
+    images, labels = data.images[:100], data.labels[:100]
+    seen = []
+
+    def mirror(flat, rng):
+        seen.append(flat.shape)
+        return flat.reshape(-1, 28, 28)[:, :, ::-1].reshape(flat.shape)
+
+    net = Network(784, 20, 10, seed=4)
+    net.fit(SimpleNamespace(images=images, labels=labels), epochs=2, augment=mirror, verbose=0)
+    assert seen == [(100, 784)] * 2  # once per epoch
+    twin = Network(784, 20, 10, seed=4)
+    twin.fit(SimpleNamespace(images=images[:, :, ::-1], labels=labels), epochs=2, verbose=0)
+    np.testing.assert_array_equal(net.wih, twin.wih)
+    plain = Network(784, 20, 10, seed=4)
+    plain.fit(SimpleNamespace(images=images, labels=labels), epochs=2, verbose=0)
+    assert not np.array_equal(net.wih, plain.wih)
 
 
 def test_same_seed_same_network(data):
@@ -197,7 +218,13 @@ def test_train_on_batch_is_the_book_sample_by_sample(data):
     net = Network(784, 20, 10, seed=6)
     ref = BookReference(net.wih, net.who, 0.1)
     loss, accuracy = net.train_on_batch(data.images[:70], data.labels[:70])
+    losses, right = [], []
     for image, label in zip(data.images[:70], data.labels[:70]):
+        # each sample's quadratic loss and answer, before it is learnt
+        out = expit(ref.who @ expit(ref.wih @ book_inputs(image)))
+        losses.append(0.5 * np.sum((book_targets(label) - out) ** 2))
+        right.append(out.argmax() == label)
         ref.train(book_inputs(image), book_targets(label))
     np.testing.assert_allclose(net.wih, ref.wih, rtol=1e-9, atol=1e-12)
-    assert 0 < loss < 5 and 0 <= accuracy <= 1
+    assert loss == pytest.approx(np.mean(losses), rel=1e-9)
+    assert accuracy == np.mean(right)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import floor_for_data
 from mnist_files import require_real
+from PIL import Image
 
 import ownnet
 from ownnet.cli import main
@@ -63,7 +65,9 @@ FLAGS = {
                                            m.meta["training"]["max_shift"]) == (5.0, 1)),
     "--val-split": ([*MLP, "--val-split", "0.2"],
                     lambda m: m.meta["history"]["samples"] == [2400.0]),
-    "--threads": ([*MLP, "--threads", "1"], lambda m: m.meta["test_accuracy"] > 0.3),
+    # measured 0.628 on real MNIST, 0.982 on the stand-in digits
+    "--threads": ([*MLP, "--threads", "1"],
+                  lambda m: m.meta["test_accuracy"] >= floor_for_data(real=0.60, synthetic=0.95)),
     "--filters --kernel-size --batchnorm": (
         [*CNN, "--kernel-size", "5", "--batchnorm"],
         lambda m: m.layers[0].params["W"].shape == (5, 5, 1, 2)
@@ -145,6 +149,9 @@ def test_test_report_writes_its_files(small_mnist_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     for name in ("confusion.png", "mistakes.png", "mistakes.csv"):
         assert f"wrote {report / name}" in printed
+    for name in ("confusion.png", "mistakes.png"):
+        picture = Image.open(report / name)
+        assert picture.format == "PNG" and picture.size[0] >= 400, (name, picture.size)
     rows = list(csv.DictReader((report / "mistakes.csv").open()))
     model = ownnet.load(model_path)
     test = ownnet.load_mnist(small_mnist_dir, progress=False).test
@@ -162,6 +169,7 @@ def test_fashion_mnist_end_to_end(tmp_path, capsys):
     assert code == 0 and "fashion-mnist" in printed
     model = ownnet.load(out)
     assert model.meta["dataset"]["name"] == "fashion-mnist"
-    assert 0.75 < model.meta["test_accuracy"] < 0.9  # harder than MNIST (0.93 the same way)
+    # measured 0.8035; harder than MNIST (0.93 the same way)
+    assert 0.78 <= model.meta["test_accuracy"] < 0.9
     assert main(["test", str(out), "--data", str(folder)]) == 0
     assert "fashion-mnist" in capsys.readouterr().out

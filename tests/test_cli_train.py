@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import floor_for_data
 
 from ownnet import __version__
 from ownnet.cli import main
@@ -57,7 +58,8 @@ def test_train_then_test(small_mnist_dir, tmp_path, capsys):
     assert model.wih.shape == (40, 784)
     assert meta["seed"] == 3 and meta["training"]["epochs"] == 2
     assert len(meta["dataset"]["checksum"]) == 64
-    assert meta["test_accuracy"] > 0.7
+    # measured 0.902 on real MNIST, 1.0 on the stand-in digits
+    assert meta["test_accuracy"] >= floor_for_data(real=0.88, synthetic=0.97)
     assert meta["history"]["val_accuracy"][-1] == meta["test_accuracy"]
 
     assert main(["test", str(out), "--data", str(small_mnist_dir)]) == 0

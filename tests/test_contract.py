@@ -122,10 +122,14 @@ def test_every_model_saves_and_loads(tmp_path, data):
 
 def test_train_on_batch_on_every_model(data):
     x, y, _, _ = data
-    for model in models().values():
+    for name, model in models().items():
+        # one sample: its loss and answer before the step, as evaluate gives them
+        expected = model.evaluate(x[:1], y[:1])
+        loss, accuracy = model.train_on_batch(x[:1], y[:1])
+        assert (loss, accuracy) == pytest.approx(tuple(expected), rel=1e-6), name
         before = model.predict_proba(x[:8]).copy()
         loss, accuracy = model.train_on_batch(x[:8], y[:8])
-        assert loss > 0 and 0 <= accuracy <= 1
+        assert loss > 0 and accuracy * 8 == round(accuracy * 8), name  # a count out of 8
         assert not np.allclose(model.predict_proba(x[:8]), before)
 
 
@@ -168,7 +172,9 @@ def test_the_readme_example_runs_as_written(small_mnist_dir, tmp_path, monkeypat
     Image.fromarray(picture).save(tmp_path / "my-digit.png")
     printed: list[str] = []
     exec(compile(code, "README.md", "exec"), {"print": lambda *a: printed.append(str(a[0]))})
-    assert (tmp_path / "book.npz").exists()
+    saved = ownnet.load(tmp_path / "book.npz")
+    assert isinstance(saved, ownnet.BookNetwork)
+    assert printed[-1] == str(saved.read(tmp_path / "my-digit.png"))
     assert re.fullmatch(r"\d \(confidence 0\.\d\d; then \d 0\.\d\d, \d 0\.\d\d\)", printed[-1])
     if real_dir("mnist") is not None:  # trained on real digits (not the stand-ins), it reads 7
         assert printed[-1].startswith("7 ")

@@ -105,16 +105,37 @@ def test_progress_messages(small) -> None:
     assert len(lines) == 3
 
 
-def test_cli_damage(small, tmp_path: Path, capsys, mnist_dir: Path) -> None:
-    net, _ = small
+def test_cli_damage(small_mnist_dir: Path, tmp_path: Path, capsys) -> None:
+    """`ownnet inspect damage` writes the rows :func:`damage_rows` finds and three plots."""
+    from ownnet.data.mnist import load_mnist
+
+    splits = load_mnist(small_mnist_dir, progress=False, download=False)
+    net = Classic(784, 30, 10, seed=0)
+    net.fit(splits.train, epochs=1, verbose=0)
     model = save_model(tmp_path / "m.npz", net)
     out = tmp_path / "dmg"
-    args = ["inspect", "damage", str(model), "--out", str(out), "--samples", "200", "--seeds", "1"]
-    assert main([*args, "--data", str(mnist_dir)]) == 0
-    assert "rotation 90 degrees: accuracy" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == [
-        "damage-neurons.png",
-        "damage-noise.png",
-        "damage-rotation.png",
-        "damage.csv",
+    args = ["inspect", "damage", str(model), "--out", str(out), "--samples", "200", "--seeds", "2"]
+    assert main([*args, "--data", str(small_mnist_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "200 test images; 2 random draws per level" in printed
+    pictures = ["damage-neurons.png", "damage-noise.png", "damage-rotation.png"]
+    assert sorted(p.name for p in out.iterdir()) == [*pictures, "damage.csv"]
+    for name in [*pictures, "damage.csv"]:
+        assert f"wrote {out / name}" in printed
+    with open(out / "damage.csv", newline="") as f:
+        header, *table = list(csv.reader(f))
+    assert header == ["experiment", "level", "seed", "accuracy"]
+    test = splits.test.subset(200)
+    rows = damage_rows(net, test, seeds=(0, 1))
+    assert len(table) == len(rows) == 10 * 2 + 7 * 2 + 9  # levels x draws; one per angle
+    assert [(e, float(level), int(seed)) for e, level, seed, _ in table] == [
+        (r.experiment, r.level, r.seed) for r in rows
     ]
+    np.testing.assert_allclose([float(a) for *_, a in table], [r.accuracy for r in rows], atol=5e-5)
+    clean = [r.accuracy for r in rows if r.level == 0.0]
+    assert clean == [net.score(test)] * len(clean)
+    for row in rows:
+        if row.experiment == "rotation":
+            assert f"rotation {row.level:g} degrees: accuracy {row.accuracy:.4f}" in printed
+    for name in pictures:  # 5.5 x 3.6 inches at 100 dpi
+        assert Image.open(out / name).size == (550, 360)

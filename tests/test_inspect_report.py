@@ -89,4 +89,6 @@ def test_report_with_no_mistakes(tmp_path: Path) -> None:
     data = SimpleNamespace(images=np.zeros((20, 28, 28), np.uint8), labels=np.arange(20) % 10)
     paths = write_report(Perfect(), data, tmp_path)
     assert (tmp_path / "mistakes.csv").read_text().strip() == "index,true,predicted,confidence"
-    assert all(p.exists() for p in paths)
+    assert [p.name for p in paths] == ["confusion.png", "mistakes.png", "mistakes.csv"]
+    assert Image.open(paths[0]).size[0] > 400
+    Image.open(paths[1]).verify()  # a picture even with no mistakes to show

@@ -335,7 +335,7 @@ def test_fit_learns_and_reports(synthetic200):
     history = net.fit(train, epochs=2, validation_data=test, shuffle=True, seed=0, verbose=0)
     assert len(history) == 2 and history["samples"] == [150.0, 150.0]
     assert history.last("samples_per_s") == pytest.approx(150 / history.last("seconds"))
-    assert history.last("val_accuracy") > max(0.6, before.accuracy)
+    assert before.accuracy < 0.2 and history.last("val_accuracy") >= 0.65  # measured 0.08, 0.68
 
 
 def test_bad_input_is_explained():

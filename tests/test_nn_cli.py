@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import assert_same_run
+from conftest import assert_same_run, floor_for_data
 
 from ownnet.cli import main
 from ownnet.io import load_model
@@ -52,7 +52,8 @@ def test_train_mlp_then_test(small_mnist_dir, tmp_path, capsys):
     assert meta["training"]["optimizer"] == "rmsprop" and meta["training"]["lr"] == 0.001
     assert meta["config"]["optimizer"]["name"] == "rmsprop"
     assert meta["seed"] == 2 and len(meta["dataset"]["checksum"]) == 64
-    assert meta["test_accuracy"] > 0.6
+    # measured 0.816 on real MNIST, 1.0 on the stand-in digits
+    assert meta["test_accuracy"] >= floor_for_data(real=0.79, synthetic=0.97)
     assert len(meta["history"]["val_accuracy"]) == 2
 
     assert main(["test", str(out), "--data", str(small_mnist_dir)]) == 0

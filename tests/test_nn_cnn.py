@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from conftest import assert_same_run, synthetic_digits
+from conftest import assert_same_run, floor_for_data, synthetic_digits
 from mnist_files import real_dir, write_idx_dir
 from PIL import Image
 
@@ -77,7 +77,7 @@ def test_cnn_learns_and_survives_a_model_file(tmp_path):
         Data(images, labels), epochs=3, batch_size=50, optimizer=Adam(0.003), seed=0, verbose=0
     )
     after = net.score(Data(test_images, test_labels))
-    assert before < 0.3 and after > 0.85, (before, after)
+    assert before < 0.3 and after >= 0.89, (before, after)  # measured 0.04 and 0.92
     assert history["loss"][2] < history["loss"][1] < history["loss"][0]
     path = save_model(tmp_path / "cnn.npz", net, test_accuracy=after)
     loaded, meta = load_model(path)
@@ -192,7 +192,8 @@ def test_train_cnn_then_test_and_predict(digits_dir, tmp_path, capsys):
     assert training["model"] == "cnn" and training["filters"] == [4, 8]
     assert training["optimizer"] == "adam" and training["schedule"] == "cosine"
     assert (training["max_angle"], training["max_shift"]) == (10.0, 2)
-    assert meta["test_accuracy"] > 0.4  # chance: 0.1
+    # measured 0.628 on real MNIST, 0.79 on the blocky stand-ins (chance: 0.1)
+    assert meta["test_accuracy"] >= floor_for_data(real=0.60, synthetic=0.76)
 
     assert main(["test", str(out), "--data", str(digits_dir)]) == 0
     report = capsys.readouterr().out
@@ -210,15 +211,16 @@ def test_train_cnn_then_test_and_predict(digits_dir, tmp_path, capsys):
     assert re.search(rf"digit\.png\s+digit {model.predict(test.images[:1])[0]}\b", line), line
 
 
-def test_cnn_checkpoint_resume_gives_the_same_run(small_mnist_dir, tmp_path):
+def test_cnn_checkpoint_resume_gives_the_same_run(digits_dir, tmp_path):
     """The resumed run draws the same augmentations and dropout masks (a cosine schedule would
     depend on the first run's --epochs, so this uses a constant one). Two threads, given:
-    batches split into parts, the same however busy the machine is."""
+    batches split into parts, the same however busy the machine is. On the blocky stand-ins
+    without MNIST: on the pixel-noise ones this CNN answers one digit for all."""
     straight, part, ck = tmp_path / "straight.npz", tmp_path / "part.npz", tmp_path / "ck.npz"
     opts = ("--quiet", "--schedule", "constant", "--threads", "2")
-    assert train_cnn(small_mnist_dir, straight, "--epochs", "2", *opts) == 0
-    assert train_cnn(small_mnist_dir, part, "--epochs", "1", "--checkpoint", str(ck), *opts) == 0
-    assert main(["train", "--model", "cnn", "--data", str(small_mnist_dir), "--resume", str(ck),
+    assert train_cnn(digits_dir, straight, "--epochs", "2", *opts) == 0
+    assert train_cnn(digits_dir, part, "--epochs", "1", "--checkpoint", str(ck), *opts) == 0
+    assert main(["train", "--model", "cnn", "--data", str(digits_dir), "--resume", str(ck),
                  "--epochs", "2", "--out", str(part), *opts[:1], *opts[3:]]) == 0  # fmt: skip
     assert_same_run(straight, part)
 
@@ -258,7 +260,8 @@ def test_cli_inspect_units_for_conv_layers(tmp_path, capsys):
     }
     for out, extra in runs.items():
         assert main(["inspect", "units", str(model), "--out", str(tmp_path / out), *extra]) == 0
-        assert (tmp_path / out).stat().st_size > 1000
+        picture = Image.open(tmp_path / out)
+        assert picture.format == "PNG" and min(picture.size) > 150, (out, picture.size)
     text = capsys.readouterr().out
     assert "conv1, 4 channels of 3x3 kernels on 1 input channels -> (4, 28, 28)" in text
     assert "digit.png: read as" in text

@@ -67,7 +67,7 @@ def test_fit_learns_and_returns_history(train_set, test_set):
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "lr", "epoch"):
         assert len(hist[key]) == 4, key
     assert hist["loss"][-1] < hist["loss"][0]
-    assert hist["val_accuracy"][-1] > 0.9
+    assert hist["val_accuracy"][-1] >= 0.97  # measured 1.0
     assert net.score(test_set) == pytest.approx(hist["val_accuracy"][-1])
     loss, acc = net.evaluate(test_set)
     assert loss == pytest.approx(hist["val_loss"][-1], rel=1e-6)

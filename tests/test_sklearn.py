@@ -274,29 +274,33 @@ def test_fit_leaves_the_model_and_its_history():
     np.testing.assert_allclose(clf.model_.predict_proba(scaled), clf.predict_proba(x_test))
 
 
+# settings -> accuracy floor on the training data, a few points under the measured value
+IRIS_SETTINGS = [
+    ({"activation": "tanh"}, 0.95),  # measured 0.98
+    ({"activation": "logistic"}, 0.90),  # measured 0.933
+    ({"activation": "identity"}, 0.95),  # measured 0.98
+    ({"activation": "leaky_relu"}, 0.95),  # measured 0.98
+    ({"activation": "prelu"}, 0.95),  # measured 0.98
+    ({"solver": "sgd", "learning_rate_init": None}, 0.94),  # SGD's own: 0.1; measured 0.973
+    ({"solver": "sgd", "learning_rate_init": None, "momentum": 0.0}, 0.88),  # measured 0.913
+    ({"solver": "rmsprop"}, 0.95),  # measured 0.98
+    ({"hidden_layer_sizes": ()}, 0.83),  # measured 0.86
+    ({"batch_size": 16, "alpha": 0.01}, 0.95),  # measured 0.987
+]
+
+
 @quiet
 @pytest.mark.parametrize(
-    "params",
-    [
-        {"activation": "tanh"},
-        {"activation": "logistic"},
-        {"activation": "identity"},
-        {"activation": "leaky_relu"},
-        {"activation": "prelu"},
-        {"solver": "sgd", "learning_rate_init": None},  # SGD's own: 0.1
-        {"solver": "sgd", "learning_rate_init": None, "momentum": 0.0},
-        {"solver": "rmsprop"},
-        {"hidden_layer_sizes": ()},
-        {"batch_size": 16, "alpha": 0.01},
-    ],
-    ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()),
+    ("params", "floor"),
+    IRIS_SETTINGS,
+    ids=[",".join(f"{k}={v}" for k, v in p.items()) for p, _ in IRIS_SETTINGS],
 )
-def test_engine_settings_learn_iris(params):
+def test_engine_settings_learn_iris(params, floor):
     X, y = load_iris(return_X_y=True)
     params = {"max_iter": 50, "learning_rate_init": 0.01, "random_state": 0, **params}
     clf = OwnnetClassifier(**params).fit(X, y)
     assert clf.loss_curve_[-1] < 0.6 * clf.loss_curve_[0]
-    assert clf.score(X, y) >= 0.85  # measured 0.86 (no hidden layer) to 0.99
+    assert clf.score(X, y) >= floor
 
 
 @quiet

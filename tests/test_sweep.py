@@ -13,9 +13,11 @@ import math
 import os
 import sqlite3
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import stats as sps
 
 from ownnet.classic import Network
@@ -258,8 +260,13 @@ def test_runs_refuse_other_data(small_mnist_dir: Path) -> None:
 def test_random_augmentation_changes_with_the_seed_only(small_mnist_dir: Path) -> None:
     plan = Plan(base={**TINY, "random_rotate": 10.0, "random_shift": 1}, repeats=2)
     a, b = plan_runs(plan, str(small_mnist_dir))
-    assert execute_run(a).accuracies == execute_run(a).accuracies
-    assert a.seed != b.seed
+    first = execute_run(a).accuracies
+    assert execute_run(a).accuracies == first  # the same seed draws the same pictures
+    assert a.seed != b.seed and execute_run(b).accuracies != first
+    # the same seed without the random pictures trains on other images: other numbers
+    (plain,) = plan_runs(Plan(base=TINY), str(small_mnist_dir))
+    plain = type(plain)(**{**plain.__dict__, "seed": a.seed})
+    assert execute_run(plain).accuracies != first
 
 
 def test_processes_give_the_serial_numbers(small_mnist_dir: Path, tmp_path: Path) -> None:
@@ -356,7 +363,8 @@ def test_cli_sweep_resume_summary_and_plot(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "4 runs (2 configs x 2 repeats); 0 finished before, 4 to run" in out
-    assert "plot: ownnet sweep plot" in out and (tmp_path / "lr.png").exists()
+    assert "plot: ownnet sweep plot" in out
+    assert Image.open(tmp_path / "lr.png").size[0] > 300
     lines = [line for line in out.splitlines() if line.strip().startswith(("0.1 ", "0.3 "))]
     assert len(lines) == 2 and all(" 2 " in line for line in lines)  # n = 2 per config
     assert main(argv) == 0
@@ -369,7 +377,8 @@ def test_cli_sweep_resume_summary_and_plot(
     assert "2 runs" in out and len(out.strip().splitlines()) == 4  # title, header, 2 epochs
     svg = tmp_path / "by-epoch.svg"
     assert main(["sweep", "plot", str(db), "--x", "epoch", "--hue", "lr", "--out", str(svg)]) == 0
-    assert svg.exists()
+    root = ElementTree.parse(svg).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert main(["sweep", "plot", str(db), "--x", "speed"]) == 1
     assert "cannot plot by 'speed'" in capsys.readouterr().err
 

@@ -24,9 +24,11 @@ from ownnet.io import load_model  # noqa: E402
 from ownnet.web.app import create_app  # noqa: E402
 
 try:
-    from web_helpers import png_of, stroke_png, train_small_model
+    from mnist_files import tiny_arrays, write_idx_dir
+    from web_helpers import png_of, sse_events, stroke_png, train_small_model
 except ImportError:  # pragma: no cover - run from the repository root as a package
-    from tests.web_helpers import png_of, stroke_png, train_small_model
+    from tests.mnist_files import tiny_arrays, write_idx_dir
+    from tests.web_helpers import png_of, sse_events, stroke_png, train_small_model
 
 
 @pytest.fixture(scope="module")
@@ -404,6 +406,66 @@ def test_train_start_409_save_and_use(model_file, small_mnist_dir, tmp_path):
         img = digit_pixels(3)
         r = c.post("/api/predict", json={"pixels": img.tolist()})
         np.testing.assert_allclose(r.json()["outputs"], net.outputs(img[None])[0], rtol=1e-12)
+
+
+def wait_for_end(c: TestClient) -> list[dict]:
+    """Poll ``GET /api/train`` until no run is going on; returns the runs."""
+    deadline = time.monotonic() + 30
+    while True:
+        runs = c.get("/api/train").json()["runs"]
+        if not any(x["status"] in ("starting", "running", "stopping") for x in runs):
+            return runs
+        assert time.monotonic() < deadline, runs
+        time.sleep(0.05)
+
+
+def test_events_without_a_run_and_save_while_running(model_file, small_mnist_dir, tmp_path):
+    app = create_app(model_file, data_dir=str(small_mnist_dir), save_dir=tmp_path)
+    with TestClient(app) as c:
+        r = c.get("/api/train/events")
+        assert r.status_code == 404
+        assert r.json()["detail"] == "no training run yet: start one with POST /api/train"
+        # slow: 100 samples a second for 20 epochs of 3,000; it is going on when saved
+        slow = {"preset": "classic", "hidden": 10, "samples": 3000, "epochs": 20, "speed": 100}
+        assert c.post("/api/train", json=slow).status_code == 202
+        deadline = time.monotonic() + 30
+        while (status := c.get("/api/train").json())["events"] < 2:  # start, first report
+            assert time.monotonic() < deadline, status
+            time.sleep(0.02)
+        assert status["status"] == "running"
+        r = c.post("/api/train/save", json={})
+        assert r.status_code == 409
+        assert r.json()["detail"] == "run 1 is still running: stop it or wait"
+        assert list(tmp_path.iterdir()) == []  # nothing written
+        r = c.get("/api/train/events?run=7")
+        assert r.status_code == 404 and r.json()["detail"].startswith("no run 7 kept")
+        assert c.post("/api/train/stop", json={}).status_code == 202
+        (run,) = wait_for_end(c)
+        assert run["status"] == "stopped" and run["can_save"]
+        assert c.post("/api/train/save", json={}).status_code == 200
+
+
+def test_a_run_that_fails_has_nothing_to_save(model_file, tmp_path):
+    """Training data that cannot be read: the run ends with the reader's error, saving is
+    refused with the reason, and the server goes on."""
+    bad = tmp_path / "bad-mnist"
+    images, labels = tiny_arrays(20, seed=0)
+    write_idx_dir(bad, {"train": (images, labels[:19]), "test": tiny_arrays(10, seed=1)})
+    app = create_app(model_file, data_dir=str(bad), save_dir=tmp_path / "models")
+    with TestClient(app) as c:
+        assert c.post("/api/train", json={"preset": "classic", "hidden": 10}).status_code == 202
+        (run,) = wait_for_end(c)
+        assert run["status"] == "error" and not run["can_save"]
+        assert "train-labels-idx1-ubyte.gz" in run["error"] and "19" in run["error"], run
+        with c.stream("GET", "/api/train/events") as stream:
+            events = list(sse_events(stream.iter_lines()))
+        assert [kind for kind, _, _ in events] == ["end"]
+        assert events[0][1]["status"] == "error" and events[0][1]["error"] == run["error"]
+        r = c.post("/api/train/save", json={})
+        assert r.status_code == 409
+        assert r.json()["detail"] == "run 1 ended with error: no model to save"
+        assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+        assert c.get("/api/model").status_code == 200  # the served model is still there
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("fastapi", reason="needs the web extra: pip install 'ownnet[web]'")
 pytest.importorskip("uvicorn", reason="needs the web extra: pip install 'ownnet[web]'")
 import httpx  # noqa: E402
+from conftest import floor_for_data  # noqa: E402
 
 from ownnet.book import INPUTS as SCALE  # noqa: E402
 from ownnet.book import book_targets as targets_for  # noqa: E402
@@ -142,7 +143,9 @@ def test_mlp_run_to_the_end(server, small_mnist_dir, tmp_path):
         assert progress[-1]["pictures"]["title"].startswith("first layer")
         assert all("train_loss" in p for p in progress[1:])
         # it learnt: held-out accuracy went up from the untrained start
-        assert progress[-1]["accuracy"] > progress[0]["accuracy"] + 0.3
+        # measured 0.098 -> 0.852 on real MNIST, 0.106 -> 1.0 on the stand-in digits
+        assert progress[0]["accuracy"] < 0.2
+        assert progress[-1]["accuracy"] >= floor_for_data(real=0.82, synthetic=0.97)
         saved = c.post("/api/train/save", json={"run": 1}).json()
         net, meta = load_model(tmp_path / saved["saved"])
         assert meta["kind"] == "nn"

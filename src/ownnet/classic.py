@@ -291,6 +291,7 @@ class Network(Model):
                 validation=val,
                 shuffle=shuffle,
                 initial_epoch=initial_epoch,
+                augment=augment,
             )
 
     def train_on_batch(self, x: Any, y: Any = None) -> tuple[float, float]:
