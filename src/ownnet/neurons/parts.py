@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ownnet.classic import ERROR_SPLITS as BOOK_SPLITS
+from ownnet.error_splits import ERROR_SPLITS as BOOK_SPLITS
 
 #: What a link sends back (see the module doc): the book's four splits, then true backprop.
 ERROR_SPLITS = (*BOOK_SPLITS, "gradient")
