@@ -11,10 +11,9 @@ This is the network of *Make Your Own Neural Network*, with the same maths:
   ``who += lr * outer(e_o * o * (1 - o), h)``,
   ``wih += lr * outer(e_h * h * (1 - h), x)``.
 
-It is fast because every step writes into preallocated buffers and the
-weight updates are in-place rank-1 BLAS updates (``dger``) instead of a new
-``(hidden, input)`` array per sample; :meth:`Network.fit` trains in blocks of
-samples, still exactly one sample at a time (:meth:`Network._train_block`).
+It is fast because every step writes into preallocated buffers and updates the weights
+in place; :meth:`Network.fit` trains in blocks of samples (:mod:`ownnet.blocks`), still
+exactly one sample at a time (:meth:`Network._train_block`).
 
 ``bias=True`` adds a bias node (a constant 1.0) to the input and the hidden
 layer; ``error_split`` chooses how the output error is split back among the

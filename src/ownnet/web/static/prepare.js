@@ -1,10 +1,13 @@
 // A drawing or photo (canvas ImageData) -> the MNIST-style 28x28 input, in the browser.
 //
-// The steps of ownnet/data/images.py `prepare`, in the same order and with the same numbers:
-// greyscale; a background plane fitted to the border, whose brightness decides the polarity
-// (dark ink on light paper or light on dark); faint noise and specks removed; crop to the
-// ink; strokes thinner than almost any in MNIST widened; the longer side scaled to 20 px
-// and the centre of mass placed at pixel (14, 14), in one anti-aliased resampling.
+// The steps a clean drawing needs, as ownnet.data.images did them before it learnt pages,
+// local light, ruled lines, slant and stroke thinning (tests/browser_prepare_reference.py
+// is the same in NumPy, and the tests check both give the same pixels): greyscale; a
+// background plane fitted to the border, whose brightness decides the polarity (dark ink
+// on light paper or light on dark); faint noise and specks removed; crop to the ink;
+// strokes thinner than almost any in MNIST widened; the longer side scaled to 20 px and
+// the centre of mass placed at pixel (14, 14), in one anti-aliased resampling. With a
+// server, the page asks it instead (/api/prepare: the full preparation).
 //
 // A plain script after image-filters.js; one global:
 //
