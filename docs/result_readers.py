@@ -172,6 +172,14 @@ def read_cases(ctx: Context, output: str) -> dict[str, Any]:
     return values
 
 
+def read_kinds(ctx: Context, output: str) -> dict[str, Any]:
+    """``inference.py``: one line per model kind (``book``, ``mlp``, ``cnn``)."""
+    values = {line["kind"]: neutral(line, ctx) for line in json_lines(output) if "kind" in line}
+    if not values:
+        raise EntryFailed("inference.py printed no results")
+    return values
+
+
 def read_reader(ctx: Context, output: str) -> dict[str, Any]:
     """``reader.py``: per split, model and preparation (``all``, ``no-page``, ...) the
     shares read exactly; per model the timing of one large photo."""
