@@ -985,7 +985,11 @@ class ImageMaker:
         self.ImageDraw = ImageDraw
         self.bomb_side = bomb_side
 
-    def picture(self, rng: np.random.Generator, size: tuple[int, int], mode: str) -> Any:
+    def picture(
+        self, rng: np.random.Generator, size: tuple[int, int], mode: str, hostile: bool = True
+    ) -> Any:
+        """A stroke on white in ``mode``; ``hostile``: NaN, infinite or negative values
+        in the float and 32-bit modes now and then."""
         im = self.Image.new("L", size, 255)
         w, h = size
         self.ImageDraw.Draw(im).line(
@@ -995,14 +999,14 @@ class ImageMaker:
         )
         if mode == "F":
             a = np.asarray(im, np.float32) / 255
-            if rng.random() < 0.4:
+            if hostile and rng.random() < 0.4:
                 a.flat[int(rng.integers(0, a.size))] = pick(rng, [np.nan, np.inf, -np.inf, 1e30])
             return self.Image.fromarray(a, "F")
         if mode == "I;16":
             return self.Image.fromarray((np.asarray(im, np.uint16) * 257), "I;16")
         if mode == "I":
             return self.Image.fromarray(
-                np.asarray(im, np.int32) * int(pick(rng, [1, 8421504, -1])), "I"
+                np.asarray(im, np.int32) * int(pick(rng, [1, 8421504, -1 if hostile else 257])), "I"
             )
         if mode == "LAB":
             grey = self.Image.new("L", size, 128)
@@ -1061,7 +1065,7 @@ class ImageMaker:
                 kind, pick(rng, self.MAGICS) + rng.bytes(int(rng.integers(0, 2048))), ".bin"
             )
         try:
-            im = self.picture(rng, size, mode)
+            im = self.picture(rng, size, mode, hostile=kind != "valid")
             if kind == "blank":
                 im = self.Image.new(
                     im.mode, im.size, pick(rng, [0, 255]) if im.mode in ("L", "P", "1") else None
@@ -1558,8 +1562,14 @@ def run_command(
 ) -> tuple[int | None, str, str, str]:
     """Run ``python -m ownnet *argv`` in its own session: ``(status, stdout, stderr, state)``,
     state ``done``, ``serving`` (a server that started), ``long_run`` or ``hang``."""
+    import ownnet  # the command runs this ownnet, whatever the working folder
+
+    path = os.pathsep.join(
+        [str(Path(ownnet.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+    )
     env = {
         **os.environ,
+        "PYTHONPATH": path,
         "OMP_NUM_THREADS": "1",
         "OWNNET_CACHE": str(cwd / "cache"),
         "PYTHONUNBUFFERED": "1",
