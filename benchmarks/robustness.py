@@ -1616,11 +1616,12 @@ def classify_cli(rc: int | None, out: str, err: str, state: str, what: str) -> A
     if state in ("hang", "long_run"):
         return Outcome(state, f"{state}: {what}", (out + err)[-300:])
     if "Traceback (most recent call last)" in err or rc not in (0, 1, 2):
-        last = (err.strip().splitlines() or [""])[-1]
+        said = [line for line in err.splitlines() if line.startswith("ownnet ")]  # not warnings
+        last = (said or err.strip().splitlines() or [""])[-1]
         return Outcome(
             "traceback",
             f"exit {rc}: {last.split(':', 3)[-2 if last.count(':') >= 3 else -1][:80]}",
-            err[-600:],
+            "\n".join(said)[-600:] or err[-600:],
         )
     if rc == 0:
         return "accepted"
