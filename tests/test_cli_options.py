@@ -25,6 +25,8 @@ BAD = [
     (["--model", "mlp", "--batch-size", "0"], "argument --batch-size: expected a whole number"),
     (["--model", "mlp", "--val-split", "1.5"], "argument --val-split: expected a number > 0"),
     (["--epochs", "two"], "argument --epochs: expected a whole number, found 'two'"),
+    # found by benchmarks/robustness.py: a BLAS thread count that overflows C's int
+    (["--threads", "99999999999999999999"], "argument --threads: expected a whole number 1..1024"),
 ]
 
 
@@ -94,3 +96,36 @@ def test_a_diverging_engine_run_names_the_epoch_and_saves_nothing(
     assert code == 1 and not out.exists(), err
     assert "at epoch 1, batch" in err and "try a smaller learning rate" in err
     assert "Traceback" not in err
+
+
+def test_a_validation_split_of_no_samples_is_one_line(small_mnist_dir, tmp_path, capsys):
+    code = main(["train", "--model", "mlp", "--layers", "8", "--val-split", "1e-320",
+                 "--epochs", "1", "--quiet", "--data", str(small_mnist_dir),
+                 "--out", str(tmp_path / "m.npz")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and err.strip().splitlines() == [
+        "ownnet train: error: validation_split 1e-320 of 3000 samples leaves no validation "
+        "or no training samples"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "99999999999999999999"], "argument --workers: expected a whole number"),
+        (["--repeats", "99999999999999999999"], "argument --repeats: expected a whole number"),
+    ],
+)
+def test_sweep_counts_out_of_range_are_one_line(args, message, tmp_path, capsys):
+    assert main(["sweep", *args, "--db", str(tmp_path / "s.db")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_a_sweep_of_a_network_too_large_is_refused_before_any_run(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    huge = ["--param", "hidden=99999999999999999999", "--train-size", "100", "--test-size", "50"]
+    code = main(["sweep", *huge, "--db", str(db), "--data", str(tmp_path / "none")])
+    captured = capsys.readouterr()
+    assert code == 1 and "the limit is 8 GiB" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1 and not db.exists()

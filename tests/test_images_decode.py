@@ -140,3 +140,23 @@ def test_the_web_upload_of_a_bomb_is_a_422_not_a_500() -> None:
     with pytest.raises(InputError) as caught:
         image_from_bytes(png_declaring(20000, 20000), "bomb.png")
     assert caught.value.status == 422 and "image too large" in str(caught.value)
+
+
+def test_formats_pillow_knows_in_part_are_read_or_named(tmp_path: Path) -> None:
+    """Found by benchmarks/robustness.py: a SPIDER file (which cannot seek) was refused and
+    a DDS file with pixel-format flags 0 raised NotImplementedError."""
+    spider = tmp_path / "digit.spi"
+    Image.fromarray(digit_picture().astype(np.float32)).save(spider, format="SPIDER")
+    assert prepare(spider).shape == (28, 28)
+    dds = (
+        bytes.fromhex(  # the 192-byte file the probe found
+            "444453207c0000000f1000000400000004000000100000000000000000000000"
+            "0000000000000000000000000000000000000000000000000000000000000000"
+            "000000000000000000000000200000000000000000000000200000000000ff00"
+            "00ff0000ff000000000000ff0010000000000000000000000000000000000000"
+        )
+        + b"\xff" * 64
+    )
+    (tmp_path / "odd.dds").write_bytes(dds)
+    with pytest.raises(ImageError, match=r"odd\.dds: (damaged or unreadable|not an image)"):
+        prepare(tmp_path / "odd.dds")

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ownnet.cli.common import int_range
 from ownnet.errors import OwnnetError
 from ownnet.experiments.executors import make_executor
 from ownnet.experiments.params import PARAMS, canonical
@@ -27,6 +28,9 @@ from ownnet.experiments.summary import (
     varying,
 )
 from ownnet.experiments.sweep import Plan, parse_param, pending, plan_runs, run_sweep
+
+#: the most runs (seeds) per config a sweep takes
+MAX_REPEATS = 10_000
 
 DESCRIPTION = """\
 Run a grid of parameter values, each config several times with different seeds,
@@ -79,13 +83,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="values of one parameter (repeatable); overrides the preset's",
     )
     p.add_argument(
-        "--repeats", type=int, help="runs (seeds) per config (default: 3, or the preset's)"
+        "--repeats",
+        type=int_range(1, MAX_REPEATS),
+        help="runs (seeds) per config (default: 3, or the preset's)",
     )
     p.add_argument(
         "--db", default=None, metavar="FILE", help="the store (default: ownnet-sweeps.db)"
     )
     p.add_argument(
-        "--workers", type=int, help="local worker processes (or Dask LocalCluster workers)"
+        "--workers",
+        type=int_range(1, 1024),
+        help="local worker processes (or Dask LocalCluster workers)",
     )
     p.add_argument(
         "--scheduler",

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from ownnet.callbacks import Checkpoint, EarlyStopping
 from ownnet.checkpoint import load_checkpoint
-from ownnet.cli.common import add_data_options, check_writable, load_data, positive_int
+from ownnet.cli.common import add_data_options, check_writable, int_range, load_data
 from ownnet.cli.train_options import add_options, config_from
 from ownnet.config import describe, settings, train
 from ownnet.errors import OwnnetError
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
         "--threads",
-        type=positive_int,
+        type=int_range(1, 1024),
         metavar="N",
         help="threads for training (default: one per physical core, at most 8, whatever "
         "the load). The engine splits each batch over them (another count can change "

@@ -18,11 +18,19 @@ from typing import Any
 
 from tqdm import tqdm
 
+from ownnet.config import settings
 from ownnet.errors import OwnnetError
 from ownnet.experiments.executors import Executor
-from ownnet.experiments.params import PARAMS, canonical, make_config, split_setting
+from ownnet.experiments.params import (
+    PARAMS,
+    canonical,
+    make_config,
+    model_config,
+    split_setting,
+)
 from ownnet.experiments.runs import RunSpec, data_checksums
 from ownnet.experiments.store import Store
+from ownnet.sizes import check as check_size
 
 
 @dataclass
@@ -78,6 +86,7 @@ def plan_runs(plan: Plan, data_dir: str | None = None) -> list[RunSpec]:
     specs = []
     checksums: dict[tuple[Any, ...], tuple[str, str]] = {}
     for config in plan.configs():
+        check_size(settings(model_config(config)))  # refused now, not in a worker later
         data_key = (config["dataset"], config["train_size"], config["test_size"])
         if data_key not in checksums:
             checksums[data_key] = data_checksums(config, data_dir)

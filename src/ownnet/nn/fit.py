@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.errors import DataError
 from ownnet.inputs import as_training_data
 from ownnet.nn import parallel
 from ownnet.nn.dense import Dense
@@ -178,7 +179,7 @@ class Training:
             raise ValueError(f"validation_split must be in (0, 1), found {split}")
         n_val = int(round(len(images) * split))
         if n_val < 1 or n_val >= len(images):
-            raise ValueError(
+            raise DataError(
                 f"validation_split {split} of {len(images)} samples leaves no validation "
                 "or no training samples"
             )

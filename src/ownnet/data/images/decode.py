@@ -38,6 +38,7 @@ DRAFT = 0.75
 DECODE_FAILURES = (
     OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError,
     TypeError, ZeroDivisionError, OverflowError, MemoryError, Image.DecompressionBombError,
+    NotImplementedError, RuntimeError,  # formats Pillow knows only in part (DDS, ...)
 )  # fmt: skip
 #: Pillow modes with an alpha channel (transparency).
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
@@ -167,7 +168,8 @@ def _load(im: Image.Image, label: str, max_side: int | None, max_pixels: int) ->
             f = DRAFT * max_side / max(w, h)  # the decoder halves while it stays above this
             im.draft(im.mode, (math.ceil(w * f), math.ceil(h * f)))
             im.info["original_size"] = (w, h)
-        im.seek(0)
+        if im.tell():  # a new image is at its first frame (SPIDER files cannot seek at all)
+            im.seek(0)
         im.load()
         original = tuple(im.info.get("original_size", im.size))
         upright = ImageOps.exif_transpose(im) or im
