@@ -86,7 +86,7 @@ def test_a_run_that_learns_nothing_is_not_saved(small_mnist_dir, tmp_path, capsy
 
 
 def test_a_diverging_engine_run_names_the_epoch_and_saves_nothing(
-    small_mnist_dir, tmp_path, capsys
+    small_mnist_dir, tmp_path, capsys, recwarn
 ):
     out = tmp_path / "model.npz"
     code = main(["train", "--model", "mlp", "--layers", "16", "--optimizer", "sgd",
@@ -96,6 +96,8 @@ def test_a_diverging_engine_run_names_the_epoch_and_saves_nothing(
     assert code == 1 and not out.exists(), err
     assert "at epoch 1, batch" in err and "try a smaller learning rate" in err
     assert "Traceback" not in err
+    # no NumPy warnings either, from any of the threads the batch is split over
+    assert [str(w.message) for w in recwarn if w.category is RuntimeWarning] == []
 
 
 def test_a_validation_split_of_no_samples_is_one_line(small_mnist_dir, tmp_path, capsys):

@@ -28,9 +28,9 @@ matrix products still use the BLAS threads).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -47,6 +47,21 @@ MAX_PART = 64
 MIN_SPLIT = 2 * MIN_PART
 
 _POOL: ThreadPoolExecutor | None = None
+
+
+T = TypeVar("T")
+
+
+def callers_errstate(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` to run on another thread under this thread's floating-point error handling
+    (``np.errstate`` is per thread: a tower must not warn where its caller is silent)."""
+    err = np.geterr()
+
+    def call(*args: Any) -> T:
+        with np.errstate(**err):
+            return fn(*args)
+
+    return call
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -207,7 +222,8 @@ class BatchSplit:
         else:
             threads = min(self.threads, parts)
             with controller().limit(limits=1, user_api="blas"):
-                futures = [_pool(threads - 1).submit(run, t) for t in range(1, threads)]
+                work = callers_errstate(run)
+                futures = [_pool(threads - 1).submit(work, t) for t in range(1, threads)]
                 try:
                     mine = run(0)
                 finally:
@@ -255,7 +271,8 @@ class BatchSplit:
         for first in range(0, len(starts), len(towers)):
             group = starts[first : first + len(towers)]
             with controller().limit(limits=1, user_api="blas"):
-                futures = [pool.submit(run, t, s) for t, s in enumerate(group[1:], start=1)]
+                work = callers_errstate(run)
+                futures = [pool.submit(work, t, s) for t, s in enumerate(group[1:], start=1)]
                 try:
                     results = [run(0, group[0])]
                 finally:
