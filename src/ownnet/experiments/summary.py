@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from scipy.stats import t
+from scipy.special import stdtrit  # the t distribution's quantile (scipy.stats' t.ppf)
 
 from ownnet.errors import OwnnetError
 from ownnet.experiments.params import PARAMS, canonical, split_setting
@@ -46,7 +46,7 @@ class Stats:
             return cls(1, mean, math.nan, math.nan, math.nan)
 
         std = float(x.std(ddof=1))
-        half = float(t.ppf(0.975, x.size - 1)) * std / math.sqrt(x.size)
+        half = float(stdtrit(x.size - 1, 0.975)) * std / math.sqrt(x.size)
         return cls(int(x.size), mean, std, mean - half, mean + half)
 
     @property
