@@ -1680,7 +1680,9 @@ class ImageCliProbe:
         results: dict[int, Any] = {}
         for i, path in paths.items():
             said_out = [line for line in out.splitlines() if line.startswith(str(path) + " ")]
-            said_err = [line for line in err.splitlines() if str(path) in line]
+            said_err = [  # the warnings of a file that was read are not errors
+                line for line in err.splitlines() if str(path) in line and ": warning: " not in line
+            ]
             if said_out and not said_err:
                 results[i] = "accepted"
             elif len(said_err) == 1 and not said_out:
