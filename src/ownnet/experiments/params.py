@@ -30,6 +30,7 @@ class Param:
     help: str
     choices: tuple[str, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
     optional: bool = False  # may be None ("all" / "auto")
     models: tuple[str, ...] | None = None  # the models it applies to (None: all)
 
@@ -75,6 +76,8 @@ class Param:
             )
         if self.minimum is not None and value < self.minimum:
             raise OwnnetError(f"parameter {name}: expected at least {self.minimum}, found {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise OwnnetError(f"parameter {name}: expected at most {self.maximum}, found {value}")
         if self.kind is float and not np.isfinite(value):
             raise OwnnetError(f"parameter {name}: expected a finite number, found {value}")
         return value
@@ -116,6 +119,7 @@ PARAMS: dict[str, Param] = {
         None,
         "passes over the training set (auto: classic 5, mlp 20)",
         minimum=1,
+        maximum=10_000,
         optional=True,
     ),
     "bias": Param(bool, False, "bias nodes on the input and hidden layers", models=CLASSIC),
@@ -130,10 +134,14 @@ PARAMS: dict[str, Param] = {
         float, 0.0, "the book's augmentation: also train on copies rotated by +-DEG", minimum=0
     ),
     "random_rotate": Param(
-        float, 0.0, "rotate each image by a random angle in [-DEG, DEG] every epoch", minimum=0
+        float,
+        0.0,
+        "rotate each image by a random angle in [-DEG, DEG] every epoch",
+        minimum=0,
+        maximum=180,
     ),
     "random_shift": Param(
-        int, 0, "shift each image by a random -N..N pixels every epoch", minimum=0
+        int, 0, "shift each image by a random -N..N pixels every epoch", minimum=0, maximum=13
     ),
     "shuffle": Param(
         bool,
