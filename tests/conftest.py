@@ -80,3 +80,24 @@ def small_mnist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     else:
         splits = {"train": synthetic_digits(3000, 1), "test": synthetic_digits(500, 2)}
     return write_idx_dir(tmp_path_factory.mktemp("small-mnist"), splits)
+
+
+def blocky_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fake digits a CNN can learn: per class a fixed coarse 7x7 pattern blown up to 28x28
+    (shapes that survive pooling, small shifts and rotations, unlike pixel noise), with 5% of
+    the pixels flipped. uint8 ``(n, 28, 28)`` and labels ``(n,)``."""
+    coarse = np.random.default_rng(1234).random((10, 7, 7)) > 0.6
+    prototypes = np.kron(coarse, np.ones((4, 4), bool))
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    flip = rng.random((n, 28, 28)) < 0.05
+    return (np.where(flip, ~prototypes[labels], prototypes[labels]) * 255).astype(np.uint8), labels
+
+
+@pytest.fixture(scope="session")
+def digits_dir(small_mnist_dir, tmp_path_factory):
+    """3,000 + 500 real MNIST digits when they are around, else blocky fake ones."""
+    if real_dir("mnist") is not None:
+        return small_mnist_dir
+    splits = {"train": blocky_digits(3000, 1), "test": blocky_digits(500, 2)}
+    return write_idx_dir(tmp_path_factory.mktemp("blocky-digits"), splits)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from conftest import assert_same_run, floor_for_data, synthetic_digits
-from mnist_files import real_dir, write_idx_dir
 from PIL import Image
 
 from ownnet.augmentation import RandomTransform
@@ -147,27 +146,6 @@ def test_channel_maximisation_raises_the_channel_mean():
 # -- the command line ------------------------------------------------------------------------
 
 
-def blocky_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fake digits a CNN can learn: per class a fixed coarse 7x7 pattern blown up to 28x28
-    (shapes that survive pooling, small shifts and rotations, unlike pixel noise), with 5% of
-    the pixels flipped. uint8 ``(n, 28, 28)`` and labels ``(n,)``."""
-    coarse = np.random.default_rng(1234).random((10, 7, 7)) > 0.6
-    prototypes = np.kron(coarse, np.ones((4, 4), bool))
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n).astype(np.uint8)
-    flip = rng.random((n, 28, 28)) < 0.05
-    return (np.where(flip, ~prototypes[labels], prototypes[labels]) * 255).astype(np.uint8), labels
-
-
-@pytest.fixture(scope="module")
-def digits_dir(small_mnist_dir, tmp_path_factory):
-    """3,000 + 500 real MNIST digits when they are around, else blocky fake ones."""
-    if real_dir("mnist") is not None:
-        return small_mnist_dir
-    splits = {"train": blocky_digits(3000, 1), "test": blocky_digits(500, 2)}
-    return write_idx_dir(tmp_path_factory.mktemp("blocky-digits"), splits)
-
-
 def train_cnn(data, out, *extra):
     return main(["train", "--model", "cnn", "--data", str(data), "--filters", "4,8",
                  "--layers", "16", "--batch-size", "100", "--seed", "3", "--out", str(out),
@@ -204,8 +182,8 @@ def test_train_cnn_then_test_and_predict(digits_dir, tmp_path, capsys):
 
     test = load_mnist(digits_dir, progress=False).test
     png = tmp_path / "digit.png"
-    Image.fromarray(255 - np.asarray(test.images[0])).save(png)  # dark ink on white
-    assert main(["predict", str(out), str(png)]) == 0
+    Image.fromarray(np.asarray(test.images[0])).save(png)  # an MNIST-style picture, as it is
+    assert main(["predict", str(out), str(png), "--as-is"]) == 0
     line = capsys.readouterr().out
     assert "softmax probabilities" in line
     assert re.search(rf"digit\.png\s+digit {model.predict(test.images[:1])[0]}\b", line), line

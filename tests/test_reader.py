@@ -117,7 +117,7 @@ def test_the_books_seven_pictures_with_a_small_reader(mnist_dir: Path, book_pict
 
 
 def test_train_model_reader_is_found_by_predict_and_serve(
-    small_mnist_dir: Path, tmp_path: Path, monkeypatch, capsys
+    digits_dir: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     import argparse
 
@@ -133,8 +133,8 @@ def test_train_model_reader_is_found_by_predict_and_serve(
     assert main(["predict", str(picture)]) == 1  # no reader yet: one line saying what to do
     assert "ownnet train --model reader" in capsys.readouterr().err
     assert default_model_path(argparse.Namespace(model=None)) is None
-    args = ["train", "--model", "reader", "--data", str(small_mnist_dir), "--epochs", "1"]
-    assert main([*args, "--filters", "4,8", "--layers", "16", "--quiet"]) == 0
+    args = ["train", "--model", "reader", "--data", str(digits_dir), "--epochs", "2"]
+    assert main([*args, "--filters", "4,8", "--layers", "16", "--lr", "0.003", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert f"saved {default_path()}" in out and not (tmp_path / "ownnet-model.npz").exists()
     meta = ownnet.load(default_path()).meta

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars everywhere (tqdm.auto warns in notebooks without ipywidgets)
 
 from ownnet import __version__
 from ownnet.atomic import atomic_open
