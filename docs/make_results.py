@@ -186,6 +186,7 @@ ENTRIES: list[Entry] = [
         "ownnet train --model cnn --out cnn.npz",
         read_train("cnn.npz"),
         quick="--epochs 1",
+        makes=("cnn.npz",),
         time_hint="10 min",
     ),
     Entry(
