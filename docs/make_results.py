@@ -153,6 +153,22 @@ def sweep_entry(preset: str, title: str, time_hint: str) -> Entry:
     )
 
 
+def serve_entry(name: str, title: str, endpoint: str, model: str) -> Entry:
+    """``benchmarks/serve_load.py`` on ``endpoint`` (``predict`` or ``inside``) with a model
+    file another entry makes."""
+    flag = "" if endpoint == "predict" else f" --endpoint {endpoint}"
+    return Entry(
+        name,
+        title,
+        f"python benchmarks/serve_load.py{flag} --model {model}",
+        read_one_json,
+        quick="--requests 300",
+        needs=("train-cnn",) if model == "cnn.npz" else ("train-book",),
+        scripts=("benchmarks/serve_load.py",),
+        time_hint="1 min",
+    )
+
+
 # -- the registry ---------------------------------------------------------------------------------
 BOOK_MODEL = "ownnet-model.npz"
 ENTRIES: list[Entry] = [
@@ -300,35 +316,15 @@ ENTRIES: list[Entry] = [
         scripts=("benchmarks/data_load.py",),
         time_hint="10 s",
     ),
-    Entry(
-        "serve-load",
-        "ownnet serve under 32 clients at once",
-        f"python benchmarks/serve_load.py --model {BOOK_MODEL}",
-        read_one_json,
-        quick="--requests 300",
-        needs=("train-book",),
-        scripts=("benchmarks/serve_load.py",),
-        time_hint="1 min",
-    ),
-    Entry(
+    serve_entry("serve-load", "ownnet serve under 32 clients at once", "predict", BOOK_MODEL),
+    serve_entry(
         "serve-inside",
         "the inside view (every layer and the saliency map) under 32 clients, book network",
-        f"python benchmarks/serve_load.py --endpoint inside --model {BOOK_MODEL}",
-        read_one_json,
-        quick="--requests 300",
-        needs=("train-book",),
-        scripts=("benchmarks/serve_load.py",),
-        time_hint="1 min",
+        "inside",
+        BOOK_MODEL,
     ),
-    Entry(
-        "serve-inside-cnn",
-        "the inside view under 32 clients, the default CNN",
-        "python benchmarks/serve_load.py --endpoint inside --model cnn.npz",
-        read_one_json,
-        quick="--requests 300",
-        needs=("train-cnn",),
-        scripts=("benchmarks/serve_load.py",),
-        time_hint="2 min",
+    serve_entry(
+        "serve-inside-cnn", "the inside view under 32 clients, the default CNN", "inside", "cnn.npz"
     ),
     Entry(
         "parallel-sweeps",

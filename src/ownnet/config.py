@@ -248,7 +248,7 @@ def describe(config: dict[str, Any], samples: int) -> str:
         else f"784{layers}-10, {s['activation']}"
     )
     if kind == "reader":
-        jitter = ", each epoch on the images written again by new hands" * s["handwriting"]
+        jitter = ", each epoch on the images written again by new hands" if s["handwriting"] else ""
         body = "reader: " + body
     elif s["max_angle"] or s["max_shift"]:
         jitter = (

@@ -23,6 +23,8 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from ownnet.errors import DataError, OwnnetError
 
 MAX_BYTES_ENV = "OWNNET_MAX_BYTES"
@@ -79,6 +81,18 @@ def check_size(
             f"{size_text(limit)} for one file; set {MAX_BYTES_ENV} (e.g. "
             f"{MAX_BYTES_ENV}=16GiB) to raise it"
         )
+
+
+def fill(f: BinaryIO, out: np.ndarray, chunk: int = 1 << 20) -> int:
+    """Fill the bytes of ``out`` from ``f`` a chunk at a time; returns the bytes read."""
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    pos = 0
+    while pos < len(view):
+        n = f.readinto(view[pos : pos + chunk])  # type: ignore[attr-defined]
+        if not n:
+            break
+        pos += n
+    return pos
 
 
 def read_at_most(f: BinaryIO, n_bytes: int, chunk: int = 1 << 20) -> bytearray:

@@ -39,6 +39,7 @@ from ownnet.errors import DataError, OwnnetError
 from ownnet.inputfile import (
     MAX_DEFLATE_RATIO,
     check_size,
+    fill,
     max_bytes,
     open_regular,
     read_at_most,
@@ -143,7 +144,7 @@ class NpzArchive:
             check_size(self.path, total, f"the arrays read from this {self.what}", self.error)
             if m.stored:  # the archive holds these bytes: read straight into the array
                 out = np.empty(math.prod(m.shape), dtype=m.dtype)
-                got = _fill(stream, out)
+                got = fill(stream, out)
             else:  # deflated: memory follows the data that really comes, not the claim
                 data = read_at_most(stream, m.n_bytes, _CHUNK)
                 got = len(data)
@@ -274,18 +275,6 @@ class NpzArchive:
                 f"cannot hold that much"
             )
         check_size(self.path, info.file_size, f"member {name}", self.error)
-
-
-def _fill(stream: IO[bytes], out: np.ndarray) -> int:
-    """Fill ``out``'s bytes from ``stream`` a chunk at a time; returns the bytes read."""
-    view = memoryview(out.view(np.uint8))
-    pos = 0
-    while pos < len(view):
-        n = stream.readinto(view[pos : pos + _CHUNK])  # type: ignore[attr-defined]
-        if not n:
-            break
-        pos += n
-    return pos
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -24,9 +24,9 @@ import numpy as np
 
 from ownnet.atomic import atomic_open
 from ownnet.data.layout import IMAGE_SHAPE, check_labels
-from ownnet.data.streams import CHUNK, Reading, count_rest, fill, read_exact
+from ownnet.data.streams import CHUNK, Reading, count_rest, read_exact
 from ownnet.errors import DataError
-from ownnet.inputfile import MAX_DEFLATE_RATIO, check_size, read_at_most
+from ownnet.inputfile import MAX_DEFLATE_RATIO, check_size, fill, read_at_most
 
 #: IDX type byte -> numpy dtype (all multi-byte types are big-endian in the file).
 IDX_TYPES: dict[int, np.dtype] = {

@@ -9,8 +9,6 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from ownnet.errors import DataError
 from ownnet.inputfile import open_regular
 
@@ -66,18 +64,6 @@ def read_exact(f: BinaryIO, n: int) -> bytes:
     """Up to ``n`` bytes of ``f`` (fewer only at its end)."""
     data = f.read(n)
     return data if data is not None else b""
-
-
-def fill(f: BinaryIO, out: np.ndarray) -> int:
-    """Fill the bytes of ``out`` from ``f`` a chunk at a time; returns the bytes read."""
-    view = memoryview(out.reshape(-1).view(np.uint8))
-    pos = 0
-    while pos < len(view):
-        n = f.readinto(view[pos : pos + CHUNK])  # type: ignore[attr-defined]
-        if not n:
-            break
-        pos += n
-    return pos
 
 
 def count_rest(f: BinaryIO, cap: int = 64 * CHUNK) -> int:
