@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from ownnet.data.images import find_scene, prepare, prepare_steps
 from ownnet.data.images.lines import find_lines
-from ownnet.data.images.page import find_page, rectangularity
+from ownnet.data.images.page import MAX_RAGGED, find_page, raggedness, rectangularity
 from ownnet.data.images.slant import TARGET, deslant, slant
 from ownnet.data.images.stroke import MAX_STROKE, MIN_STROKE, stroke_width
 
@@ -90,6 +90,48 @@ def test_no_page_in_a_photo_of_paper_with_a_shadow_or_a_bold_digit() -> None:
     bold = ink([[(0.5, 0.0), (0.9, 0.3), (0.9, 0.7), (0.5, 1.0), (0.1, 0.7), (0.1, 0.3),
                  (0.5, 0.0)]], size=(120, 140), box=(15, 12, 90, 116), width=30)  # fmt: skip
     assert find_page(on_paper(bold).astype(np.float32) / 255) is None
+
+
+def test_a_strip_of_paper_with_a_number_on_a_dark_table_is_cut_out() -> None:
+    """A long strip keeps its height on the small copy the page is looked for on."""
+    strip = on_paper(ink(SEVEN + [[(x + 1.3, y) for x, y in s] for s in TWO], size=(760, 150),
+                         box=(60, 30, 150, 90)), 0.9)  # fmt: skip
+    table = Image.new("L", (900, 230), 60)
+    table.paste(Image.fromarray(strip), (70, 40))
+    found = find_page(np.asarray(table).astype(np.float32) / 255)
+    assert found is not None
+    top, left, bottom, right = found.box
+    assert 40 <= top <= 60 and 70 <= left <= 90 and 170 <= bottom <= 190 and 810 <= right <= 830
+
+
+def test_a_page_with_a_big_bold_digit_on_a_dark_table_is_cut_out() -> None:
+    """Strokes wider than the page's margins cut the page apart; found with them wiped out."""
+    eight = [[(0.5, 0.0), (0.9, 0.25), (0.5, 0.5), (0.1, 0.75), (0.5, 1.0), (0.9, 0.75),
+              (0.5, 0.5), (0.1, 0.25), (0.5, 0.0)]]  # fmt: skip
+    page = on_paper(ink(eight, size=(200, 240), box=(45, 35, 110, 170), width=30), 0.9)
+    table = Image.new("L", (340, 380), 70)
+    table.paste(Image.fromarray(page), (70, 70))
+    found = find_page(np.asarray(table).astype(np.float32) / 255)
+    assert found is not None
+    top, left, bottom, right = found.box
+    assert 70 <= top <= 90 and 70 <= left <= 90 and 290 <= bottom <= 310 and 250 <= right <= 270
+
+
+def test_no_page_where_a_shadow_runs_along_a_digit() -> None:
+    """The darker half of a shadowed sheet, with the digit that reaches into the light
+    half, is not a page: its outline runs along the writing."""
+    yy, _ = np.mgrid[0:240, 0:200]
+    shadow = 0.92 - 0.4 / (1 + np.exp(-(yy - 100) / 1.5))  # lower half in shadow
+    photo = on_paper(ink(FOUR, box=(60, 50, 80, 120)), shadow)
+    assert find_page(photo.astype(np.float32) / 255) is None
+
+
+def test_raggedness_tells_a_sheet_from_a_patch_of_light() -> None:
+    sheet = np.zeros((60, 90), bool)
+    sheet[8:52, 10:80] = True
+    edge = np.where((np.arange(60) // 4) % 2 == 0, 40, 48)  # an edge in bays and capes
+    patch = np.arange(90)[None, :] < edge[:, None]
+    assert raggedness(sheet) < 0.35 and raggedness(patch) > MAX_RAGGED
 
 
 # -- uneven light and faint pencil ---------------------------------------------------------------

@@ -3,21 +3,27 @@
 Photographed on a desk, a page is a large, even region, brighter (or darker) than
 the surface around it, with the writing inside it. Left alone, the surface
 would be taken for the background and the whole page for ink. :func:`find_page`
-looks at a small copy of the picture, splits it into light and dark (Otsu's
-threshold, then again within each side, for a page only a little darker than a white
-desk) and accepts a region as the page when
+looks at a small copy of the picture (a long strip of paper keeps enough of its
+height), splits it into light and dark (Otsu's threshold, then again within each
+side, for a page only a little darker than a white desk) and accepts a region as
+the page when
 
 * it fills at least a fifth of the picture and leaves at least 4% outside it,
 * it is solid: its widest empty spot (the largest disk inside it) is at least
   10% of the picture's shorter side, it nearly fills the smallest rectangle around
-  it, and its outline is sharp
+  it, and its outline is straight and sharp
   (the edge of a sheet, not the edge of a patch of light),
 * it holds the writing (most of the picture's strongest thin marks lie on it), or
   what lies around it is much grainier (a table, not a shadow on the same paper),
   and any holes in it are small next to it,
+* its outline does not run along or through the writing (a shadow's edge can),
 * mostly blank, but written on,
 * and what lies outside it is the other shade, clearly different, and runs along
   a good part of the picture's edge.
+
+Big, bold digits can cut a page apart or fill too much of it; when no region passes,
+the picture is split again with its writing wiped out (a grey closing, then an
+opening, wider than strokes are), and the page must then stand out more clearly.
 
 :func:`crop_to_page` then cuts the picture to the page and paints what is left
 of the surface with the page's own nearest colour.
@@ -26,6 +32,7 @@ of the surface with the page's own nearest colour.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,13 +42,14 @@ from scipy.spatial import ConvexHull, QhullError
 #: The page is looked for on a copy with this longer side.
 SIDE = 160
 #: Pictures smaller than this (shorter side, pixels) are not searched for a page.
-MIN_SIDE = 48
+MIN_SIDE = 32
 #: Smallest share of the picture the page covers, and the surface around it.
 MIN_PAGE, MIN_SURFACE = 0.2, 0.04
 #: The page's largest inscribed disk, as a fraction of the picture's shorter side.
 MIN_RADIUS = 0.1
-#: Smallest difference in grey between page and surface.
-MIN_CONTRAST = 0.1
+#: Smallest difference in grey between page and surface; and when the page is found
+#: only with the writing wiped out (a shadow's edge is then easier to take for a page's).
+MIN_CONTRAST, MIN_CONTRAST_WIPED = 0.1, 0.25
 #: Smallest share of the picture's edge the surface runs along (a digit that runs off
 #: the edge touches it along one stroke only).
 MIN_BORDER = 0.15
@@ -56,6 +64,8 @@ GRAIN = 2.5
 MAX_INK = 0.25
 #: The page's area over that of the smallest rectangle around it.
 MIN_RECTANGULARITY = 0.85
+#: At most this many pixels change when the page is smoothed, per pixel of its outline.
+MAX_RAGGED = 0.6
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,9 @@ def otsu(values: np.ndarray) -> float:
 
 
 def _small(grey: np.ndarray) -> tuple[np.ndarray, int]:
-    factor = max(1, math.ceil(max(grey.shape) / SIDE))
+    """A copy of ``grey`` with a longer side of about :data:`SIDE`, but a shorter side of
+    no less than :data:`MIN_SIDE` (a long strip of paper keeps its height), and its factor."""
+    factor = max(1, min(math.ceil(max(grey.shape) / SIDE), min(grey.shape) // MIN_SIDE))
     h, w = grey.shape
     g = np.pad(grey, ((0, -h % factor), (0, -w % factor)), mode="edge")
     small = g.reshape(g.shape[0] // factor, factor, g.shape[1] // factor, factor).mean(axis=(1, 3))
@@ -121,6 +133,18 @@ def rectangularity(region: np.ndarray) -> float:
     return float(region.sum()) / max(best, 1.0)
 
 
+def raggedness(region: np.ndarray) -> float:
+    """How ragged the outline of ``region`` is: the pixels that change when it is smoothed
+    (opened, then closed, with a disk of radius 3), per pixel of its outline. A sheet's
+    straight edges barely move (under 0.35 on pages on tables); the edge of a patch of
+    light wanders (above 1)."""
+    disk = ndimage.iterate_structure(ndimage.generate_binary_structure(2, 1), 3)
+    padded = np.pad(region, 4, mode="edge")
+    smooth = ndimage.binary_closing(ndimage.binary_opening(padded, disk), disk)[4:-4, 4:-4]
+    outline = region & ~ndimage.binary_erosion(region, border_value=1)
+    return float((region ^ smooth).sum()) / max(float(outline.sum()), 1.0)
+
+
 def _edge_step(small: np.ndarray, filled: np.ndarray) -> float:
     """How sharp the region's outline is: the grey step between the 3 px just inside and
     just outside it, over the whole difference between region and surface (a page's edge
@@ -134,24 +158,46 @@ def _edge_step(small: np.ndarray, filled: np.ndarray) -> float:
     return step / max(whole, 1e-6)
 
 
-def _writing_inside(small: np.ndarray, filled: np.ndarray) -> float:
-    """Share of the picture's strongest marks (writing: darker or lighter than what is
-    around it by a large ratio, found by a black or white top-hat of the logarithm, so a
-    line in a shadow counts as much as one in the light) that lie well inside ``filled``; marks
-    near its outline (the page's own edge) do not count. The kind of mark with the
-    strongest response is the writing."""
+def _marks(small: np.ndarray, ring: np.ndarray) -> np.ndarray | None:
+    """The picture's marks: how much darker or lighter than what is around it each pixel
+    is, as a ratio (a black or white top-hat of the logarithm, so a line in a shadow
+    counts as much as one in the light), of the kind (dark or light) with the strongest
+    response away from ``ring``; None when nothing stands out."""
     size = max(3, round(min(small.shape) / 8))
-    inner = ndimage.binary_erosion(filled, iterations=size // 2, border_value=1)
-    ring = ndimage.binary_dilation(filled, iterations=size // 2) & ~inner
-    logs = np.log(np.clip(small, 0.02, None))  # contrast as a ratio: shadows do not weaken it
+    logs = np.log(np.clip(small, 0.02, None))
     dark = ndimage.grey_closing(logs, size=size) - logs
     light = logs - ndimage.grey_opening(logs, size=size)
     marks = max((dark, light), key=lambda m: float(m[~ring].max(initial=0.0)))
-    top = float(marks[~ring].max(initial=0.0))
-    if top <= 0.1:
+    return marks if float(marks[~ring].max(initial=0.0)) > 0.1 else None
+
+
+def _writing_inside(small: np.ndarray, filled: np.ndarray) -> float:
+    """Share of the picture's strongest marks (:func:`_marks`: the writing) that lie well
+    inside ``filled``; marks near its outline (the page's own edge) do not count."""
+    size = max(3, round(min(small.shape) / 8))
+    inner = ndimage.binary_erosion(filled, iterations=size // 2, border_value=1)
+    ring = ndimage.binary_dilation(filled, iterations=size // 2) & ~inner
+    marks = _marks(small, ring)
+    if marks is None:
         return 0.0
-    strong = (marks >= 0.5 * top) & ~ring
+    strong = (marks >= 0.5 * float(marks[~ring].max())) & ~ring
     return float(strong[inner].sum()) / max(float(strong.sum()), 1.0)
+
+
+def _cuts_writing(small: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether the outline of ``filled`` runs along or through writing: a strong mark
+    (:func:`_marks`) that lies partly well inside it and reaches its outline (the edge
+    of a shadow across a digit, or around it, not the edge of a sheet with a margin)."""
+    inner = ndimage.binary_erosion(filled, iterations=4, border_value=1)
+    outline = ndimage.binary_dilation(filled, iterations=2) & ~ndimage.binary_erosion(
+        filled, iterations=2, border_value=1
+    )
+    marks = _marks(small, np.zeros_like(filled))
+    if marks is None:
+        return False
+    labels, _ = ndimage.label(marks >= 0.5 * float(marks.max()), structure=np.ones((3, 3), bool))
+    crossing = np.intersect1d(np.unique(labels[inner]), np.unique(labels[outline]))
+    return bool(np.any(crossing > 0))
 
 
 def _other_surface(small: np.ndarray, filled: np.ndarray) -> bool:
@@ -181,8 +227,11 @@ def _marked(small: np.ndarray, filled: np.ndarray, region: np.ndarray) -> bool:
     return 0.001 <= far <= MAX_INK
 
 
-def _candidate(small: np.ndarray, region: np.ndarray, other: np.ndarray) -> float | None:
-    """The page's area if ``region`` (a component of one shade) passes every test, else None."""
+def _candidate(
+    small: np.ndarray, region: np.ndarray, other: np.ndarray, contrast: float = MIN_CONTRAST
+) -> float | None:
+    """The page's area if ``region`` (a component of one shade) passes every test, else
+    None; page and surface differ in grey by at least ``contrast``."""
     h, w = small.shape
     filled = ndimage.binary_fill_holes(region)
     area, n = float(filled.sum()), h * w
@@ -200,39 +249,56 @@ def _candidate(small: np.ndarray, region: np.ndarray, other: np.ndarray) -> floa
     edge = np.concatenate([outside[0], outside[-1], outside[:, 0], outside[:, -1]])
     if edge.mean() < MIN_BORDER:
         return None
-    if abs(float(np.median(small[region])) - float(np.median(small[outside]))) < MIN_CONTRAST:
+    if abs(float(np.median(small[region])) - float(np.median(small[outside]))) < contrast:
         return None
-    if rectangularity(filled) < MIN_RECTANGULARITY or _edge_step(small, filled) < MIN_STEP:
+    if rectangularity(filled) < MIN_RECTANGULARITY or raggedness(filled) > MAX_RAGGED:
+        return None
+    if _edge_step(small, filled) < MIN_STEP:
         return None
     if _writing_inside(small, filled) < MIN_WRITING and not _other_surface(small, filled):
         return None
-    if not _marked(small, filled, region):
+    if not _marked(small, filled, region) or _cuts_writing(small, filled):
         return None
     return area
 
 
+def _regions(picture: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Regions of ``picture`` that might be the page, each with the mask of the other
+    shade: the largest part of each side of each threshold split (:func:`otsu`, then
+    again within each side, for a page only a little darker than a white desk)."""
+    t = otsu(picture)
+    thresholds = [t]
+    for side in (picture[picture > t], picture[picture <= t]):
+        if side.size > 0.2 * picture.size:
+            thresholds.append(otsu(side))
+    for u in thresholds:
+        for light in (picture > u, picture <= u):
+            labels, n = ndimage.label(light, structure=np.ones((3, 3), bool))
+            if n:
+                biggest = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
+                yield labels == biggest, ~light
+
+
 def find_page(grey: np.ndarray) -> Page | None:
-    """The page in ``grey (H, W)`` when the picture also shows a surface around it, else None."""
+    """The page in ``grey (H, W)`` when the picture also shows a surface around it, else None.
+
+    The picture is split as it is; when that finds no page, again with its writing
+    wiped out (a grey closing, then an opening, wider than strokes are), so that big,
+    bold digits do not cut the page apart or fill too much of it."""
     small, factor = _small(grey)
     if min(small.shape) < MIN_SIDE:
         return None
+    size = max(3, round(min(small.shape) / 6))
     best: tuple[float, np.ndarray] | None = None
-    t = otsu(small)
-    thresholds = [t]  # and within each side: a page a little darker than a white desk
-    for side in (small[small > t], small[small <= t]):
-        if side.size > 0.2 * small.size:
-            thresholds.append(otsu(side))
-    splits = [(small > u, small <= u) for u in thresholds]
-    for light in (part for pair in splits for part in pair):
-        labels, n = ndimage.label(light, structure=np.ones((3, 3), bool))
-        if n == 0:
-            continue
-        sizes = np.bincount(labels.ravel())[1:]
-        biggest = int(np.argmax(sizes)) + 1
-        region = labels == biggest
-        area = _candidate(small, region, ~light)
-        if area is not None and (best is None or area > best[0]):
-            best = (area, ndimage.binary_fill_holes(region))
+    for clean in (None, ndimage.grey_closing, ndimage.grey_opening):
+        picture = small if clean is None else clean(small, size)
+        contrast = MIN_CONTRAST if clean is None else MIN_CONTRAST_WIPED
+        for region, other in _regions(picture):
+            area = _candidate(small, region, other, contrast)
+            if area is not None and (best is None or area > best[0]):
+                best = (area, ndimage.binary_fill_holes(region))
+        if best is not None:
+            break
     if best is None:
         return None
     filled = best[1]
