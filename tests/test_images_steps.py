@@ -126,6 +126,17 @@ def test_no_page_where_a_shadow_runs_along_a_digit() -> None:
     assert find_page(photo.astype(np.float32) / 255) is None
 
 
+def test_no_page_where_a_patch_of_light_ends_at_a_digit() -> None:
+    """A strip of paper lit brightly up to its last digit: the bright part is not a page
+    (the digit just outside its outline is writing, not a table's grain)."""
+    alpha = sum(ink(d, size=(600, 200), box=(x, 50, 80, 100))
+                for d, x in ((SEVEN, 40), (TWO, 200), (FOUR, 400)))  # fmt: skip
+    yy, xx = np.mgrid[0:200, 0:600]
+    light = 0.55 + 0.4 / (1 + np.exp(-(420 - xx + 8 * np.sin(yy / 9.0)) / 1.5))
+    photo = on_paper(np.clip(alpha, 0, 1), light)
+    assert find_page(photo.astype(np.float32) / 255) is None
+
+
 def test_raggedness_tells_a_sheet_from_a_patch_of_light() -> None:
     sheet = np.zeros((60, 90), bool)
     sheet[8:52, 10:80] = True

@@ -60,6 +60,9 @@ MIN_WRITING = 0.6
 #: How many times grainier than the page the surface around it is, when the writing
 #: cannot tell the page (the table's grain is darker than the writing is thin).
 GRAIN = 2.5
+#: Marks at least this share of the strongest one's strength count as writing where the
+#: outline must not run (faint digits too).
+CUT_MARK = 0.25
 #: At most this share of a page is writing.
 MAX_INK = 0.25
 #: The page's area over that of the smallest rectangle around it.
@@ -184,10 +187,13 @@ def _writing_inside(small: np.ndarray, filled: np.ndarray) -> float:
     return float(strong[inner].sum()) / max(float(strong.sum()), 1.0)
 
 
-def _cuts_writing(small: np.ndarray, filled: np.ndarray) -> bool:
+def _cuts_writing(small: np.ndarray, filled: np.ndarray, same_paper: bool) -> bool:
     """Whether the outline of ``filled`` runs along or through writing: a strong mark
-    (:func:`_marks`) that lies partly well inside it and reaches its outline (the edge
-    of a shadow across a digit, or around it, not the edge of a sheet with a margin)."""
+    (:func:`_marks`) that reaches the outline and lies partly well inside it, or, when
+    what lies around it may be the same paper (``same_paper``), lies outside it and
+    is shaped like a digit (compact, away from the picture's edge): the edge of a
+    shadow or a patch of light across or around a digit, not the edge of a sheet with
+    a margin (a table's grain makes marks of every shape)."""
     inner = ndimage.binary_erosion(filled, iterations=4, border_value=1)
     outline = ndimage.binary_dilation(filled, iterations=2) & ~ndimage.binary_erosion(
         filled, iterations=2, border_value=1
@@ -195,9 +201,21 @@ def _cuts_writing(small: np.ndarray, filled: np.ndarray) -> bool:
     marks = _marks(small, np.zeros_like(filled))
     if marks is None:
         return False
-    labels, _ = ndimage.label(marks >= 0.5 * float(marks.max()), structure=np.ones((3, 3), bool))
-    crossing = np.intersect1d(np.unique(labels[inner]), np.unique(labels[outline]))
-    return bool(np.any(crossing > 0))
+    strong = marks >= CUT_MARK * float(marks.max())
+    labels, _ = ndimage.label(strong, structure=np.ones((3, 3), bool))
+    touching = np.setdiff1d(np.unique(labels[outline]), [0])
+    if np.intersect1d(touching, np.unique(labels[inner])).size:
+        return True
+    h, w = small.shape
+    for k in touching if same_paper else []:
+        sl = ndimage.find_objects((labels == k).astype(np.int32))[0]
+        tall, wide = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        at_edge = sl[0].start == 0 or sl[1].start == 0 or sl[0].stop == h or sl[1].stop == w
+        compact = min(tall, wide) >= 3 and max(tall, wide) <= 3 * min(tall, wide)
+        if compact and not at_edge and float(filled[labels == k].mean()) < 0.5:
+            if float(marks[labels == k].max()) >= 0.5 * float(marks.max()):  # as strong as writing
+                return True
+    return False
 
 
 def _other_surface(small: np.ndarray, filled: np.ndarray) -> bool:
@@ -255,9 +273,10 @@ def _candidate(
         return None
     if _edge_step(small, filled) < MIN_STEP:
         return None
-    if _writing_inside(small, filled) < MIN_WRITING and not _other_surface(small, filled):
+    other_surface = _other_surface(small, filled)
+    if _writing_inside(small, filled) < MIN_WRITING and not other_surface:
         return None
-    if not _marked(small, filled, region) or _cuts_writing(small, filled):
+    if not _marked(small, filled, region) or _cuts_writing(small, filled, not other_surface):
         return None
     return area
 
