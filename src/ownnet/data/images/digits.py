@@ -32,7 +32,7 @@ from ownnet.data.images.ink import BOX_LEVEL, faint_marks
 from ownnet.data.images.slant import slant as slant_of
 
 #: Marks above one another by at least this share of the narrower one are one digit.
-STACKED = 0.5
+STACKED = 0.3
 #: Marks shorter than this share of the tallest heavy mark are small (bars, dots, specks).
 SMALL = 0.45
 #: Small marks within this share of the digits' height of a digit belong to it.
