@@ -1,13 +1,15 @@
 """ownnet.nn.parallel: a training step split into parts of the batch on threads gives the
-gradients, dropout masks and random state of one unsplit step."""
+gradients, dropout masks and random state of one unsplit step; which networks are split
+(those with image layers, not dense ones); runs on two threads repeat exactly."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from conftest import synthetic_digits
+from threadpoolctl import threadpool_limits
 
-from ownnet.nn import SGD, Adam, Network, parallel
+from ownnet.nn import SGD, Adam, Dense, Flatten, Network, parallel
 from ownnet.nn.cnn import cnn_layers
 from ownnet.nn.fused import ConvPool
 
@@ -78,25 +80,31 @@ def test_what_is_split_and_fused():
     first = one._towers(1)[0]
     assert [type(x).__name__ for x in first.layers[:2]] == ["ConvPool", "ConvPool"]
     assert isinstance(first.layers[0], ConvPool)
-    # image networks: parts of at most 64 samples, in turn on fewer threads
+    # parts of at most 64 samples, in turn on fewer threads; at least one per thread
     assert one.bounds(128) == [0, 64, 128] and one.bounds(50) == [0, 50]
-    assert parallel.plan(tiny_mlp(), 2).bounds(256) == [0, 128, 256]
-    assert parallel.plan(tiny_mlp(), 1) is None  # nothing to fuse, nothing to split
+    two = parallel.plan(cnn, 2)
+    assert two is not None and two.bounds(256) == [0, 64, 128, 192, 256]
+    assert two.bounds(64) == [0, 32, 64]
     assert parallel.plan(tiny_cnn(batchnorm=True), 2) is None  # needs the whole batch
+    # no image layers: never split, whatever the thread count (the BLAS cuts the products)
+    flat_images = Network([Flatten(), Dense(10, "softmax")], input_shape=(1, 28, 28))
+    for threads in (1, 2, 4):
+        assert parallel.plan(tiny_mlp(), threads) is None
+        assert parallel.plan(flat_images, threads) is None
+    assert parallel.image_layers(cnn) and not parallel.image_layers(flat_images)
     assert parallel.part_bounds(128, 2) == [0, 64, 128]
     assert parallel.part_bounds(100, 3) == [0, 33, 66, 100]
     assert parallel.part_bounds(20, 2) == [0, 20]  # parts of 10 would be too small
 
 
-@pytest.mark.parametrize("make", [tiny_cnn, tiny_mlp])
-def test_split_evaluation_equals_the_plain_one(make, digits, monkeypatch):
+def test_split_evaluation_equals_the_plain_one(digits, monkeypatch):
     images, labels = digits
 
     class Data:
         pass
 
     Data.images, Data.labels = images, labels
-    net = make()
+    net = tiny_cnn()
     monkeypatch.setattr(parallel, "plan", lambda net, threads=None: None)
     plain = net.outputs(images), tuple(net.evaluate(Data))
     monkeypatch.undo()
@@ -106,3 +114,23 @@ def test_split_evaluation_equals_the_plain_one(make, digits, monkeypatch):
     np.testing.assert_allclose(split[0], plain[0], rtol=1e-12, atol=1e-15)
     assert split[1] == pytest.approx(plain[1], rel=1e-12)
     assert net.outputs(images[:3]).shape == (3, 10)  # a few images
+
+
+def test_a_dense_network_trains_whole_and_repeats_on_two_threads(digits):
+    """Not split (its matrix products on both BLAS threads), in fit and in evaluation;
+    two runs on two threads end with the same weights, bit for bit."""
+
+    class Data:
+        images, labels = digits
+
+    weights = []
+    for _ in range(2):
+        net = Network.mlp((256, 128), dropout=0.25, seed=1)
+        with threadpool_limits(2, user_api="blas"):
+            net.fit(Data, epochs=2, batch_size=64, optimizer=Adam(0.01), seed=3, verbose=0)
+            assert net._split is None
+            net.evaluate(Data)
+            assert net._split is None
+        weights.append([p.value.copy() for p in net.params()])
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -284,7 +284,7 @@ class Network(Training, Classifier):
         """``(first row, outputs, logits or None)`` per chunk of flat images (in parts on
         threads where :mod:`ownnet.nn.parallel` splits the network); a chunk's arrays are
         valid until the next is asked for."""
-        split = parallel.for_evaluation(self, len(flat))
+        split = parallel.plan(self)
         if split is not None:
             self._split = split
             yield from split.chunks(flat)

@@ -1,28 +1,44 @@
-"""Training steps split over threads: each thread trains on its own part of the batch.
+"""Training steps of networks on images split over threads: each thread trains on its own
+part of the batch.
 
-With ``T`` threads, a batch of ``N`` samples is cut into ``T`` parts of consecutive
-rows (more, of at most :data:`MAX_PART` samples, for networks on images). Each part
-goes through its own *tower*: a copy of the network whose layers share the parameters
-but keep their own buffers and gradients. The towers run at the same time, each on
-one core: NumPy lets go of Python's lock inside its loops and matrix products, and
-each tower's matrix products run on one BLAS thread. So everything is split, not only
-the matrix products: scaling the pixels, im2col, pooling, activations. Then the
-towers' gradients are added, weighted by the size of their part (each is the gradient
-of its part's mean loss), and the optimiser takes one step, on all threads too.
-Evaluation (:meth:`BatchSplit.chunks`) splits its images the same way.
+Which networks are split (:func:`plan` decides, for ``T`` threads):
+
+* **A network with image layers** (convolutions, pooling: :func:`image_layers`). Each
+  batch is cut into parts of consecutive rows: one per thread, or more so that none has
+  more than :data:`MAX_PART` samples (the threads take them in turn). Each part goes
+  through its own *tower*: a copy of the network whose layers share the parameters but
+  keep their own buffers and gradients. The towers run at the same time, each on one
+  core: NumPy lets go of Python's lock inside its loops and matrix products, and each
+  tower's matrix products run on one BLAS thread. So everything is split, not only the
+  matrix products: scaling the pixels, im2col, pooling, activations. Then the towers'
+  gradients are added, weighted by the size of their part (each is the gradient of its
+  part's mean loss), and the optimiser takes one step, on all threads too. Evaluation
+  (:meth:`BatchSplit.chunks`) splits its images the same way.
+* **A network without image layers** (``Dense``, ``Dropout``, ``Activation``...) is not
+  split: each step runs whole on the calling thread, and only its matrix products use
+  the ``T`` BLAS threads (the BLAS cuts each product between them); evaluation too.
+  Nearly all of such a network's work is a few matrix products, and a batch of 64 or
+  128 rows is small. Towers would make each product half as long, add a pass over all
+  the gradients (the towers' sum) and hand work to another thread and wait for it at
+  every step: this costs more than the towers gain by running the other passes
+  (scaling, activations, dropout) on every core. Measured on two cores, the whole step
+  with its products cut by the BLAS was faster than towers for every dense network and
+  batch size tried (64 to 1,024), and for 784-200-10 the towers were slower even than
+  one thread.
+* **A network with BatchNorm** is not split: it needs the statistics of the whole batch
+  (its matrix products still use the BLAS threads).
 
 Dropout masks are drawn for the whole batch before the towers start, from the same
 generator and in the same order as one thread would draw them, so a split run draws the
 same masks and leaves the generator in the same state as an unsplit one. The sums are
 taken in another order, so float32 results differ from one thread's in the last digits;
-for a given thread count they are the same every run, however busy the machine is.
+for a given thread count they are the same every run, however busy the machine is. The
+same holds where the BLAS cuts the products: it cuts a product of given shapes between a
+given number of threads the same way every time.
 
 The towers also run a convolution with relu followed by a 2x2 max pool as one stage
 (:class:`ownnet.nn.fused.ConvPool`: the relu after the pooling, on a quarter of the
 values), with one thread too.
-
-BatchNorm needs the statistics of the whole batch: networks with it are not split (their
-matrix products still use the BLAS threads).
 """
 
 from __future__ import annotations
@@ -35,16 +51,15 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ownnet.nn.batchnorm import BatchNorm
+from ownnet.nn.flatten import Flatten
 from ownnet.nn.fused import ConvPool, fusable
 from ownnet.nn.layers import Dropout, Layer
 from ownnet.threads import blas_threads, controller
 
 #: a part has at least this many samples (smaller parts: fewer towers)
 MIN_PART = 16
-#: samples per part, at most, for networks with image layers (see :class:`BatchSplit`)
+#: samples per part, at most (see :class:`BatchSplit`)
 MAX_PART = 64
-#: networks without image layers evaluate fewer images than this without the towers
-MIN_SPLIT = 2 * MIN_PART
 
 _POOL: ThreadPoolExecutor | None = None
 
@@ -72,12 +87,10 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return _POOL
 
 
-def for_evaluation(net: Any, n: int) -> BatchSplit | None:
-    """The split to evaluate ``n`` images of ``net`` with (:meth:`BatchSplit.chunks`), or
-    ``None`` for the plain layers: a few images of a network without image layers."""
-    if n < MIN_SPLIT and len(net.input_shape) != 3:
-        return None
-    return plan(net)
+def image_layers(net: Any) -> bool:
+    """Whether ``net`` has layers that work on images ``(channels, height, width)``
+    (``Flatten`` only reshapes them: it does not count)."""
+    return any(len(x.input_shape) == 3 and not isinstance(x, Flatten) for x in net.layers)
 
 
 def splittable(net: Any) -> bool:
@@ -87,11 +100,12 @@ def splittable(net: Any) -> bool:
 
 def plan(net: Any, threads: int | None = None) -> BatchSplit | None:
     """A :class:`BatchSplit` for ``net`` over ``threads`` (default: :func:`blas_threads`),
-    or ``None`` when the network cannot be split, or one thread trains it and it has
-    nothing to fuse."""
-    threads = blas_threads() if threads is None else int(threads)
-    if not splittable(net):
+    for training and evaluation; ``None`` (the plain layers, the matrix products on the
+    BLAS threads) for a network without image layers or with BatchNorm, and for one
+    thread where there is nothing to fuse (module doc)."""
+    if not image_layers(net) or not splittable(net):
         return None
+    threads = blas_threads() if threads is None else int(threads)
     if threads < 2 and len(stages(net.layers)) == len(net.layers):
         return None
     old = net._split
@@ -154,10 +168,9 @@ def part_bounds(n: int, parts: int) -> list[int]:
 class BatchSplit:
     """Training steps of ``net`` split into parts of the batch over ``threads`` threads.
 
-    A network with image layers cuts its batches into parts of at most :data:`MAX_PART`
-    samples even when fewer threads take them (each thread takes its parts in turn): a
-    convolution's bands of rows then stay small enough for its matrix products to run
-    at full speed.
+    Batches are cut into parts of at most :data:`MAX_PART` samples even when fewer threads
+    take them (each thread takes its parts in turn): a convolution's bands of rows then
+    stay small enough for its matrix products to run at full speed.
     """
 
     def __init__(self, net: Any, threads: int) -> None:
@@ -165,9 +178,6 @@ class BatchSplit:
         self.threads = max(1, int(threads))
         #: the network's layers when the towers were made
         self.layers = list(net.layers)
-        images = len(net.input_shape) == 3
-        #: samples per part, at most (``None``: one part per thread)
-        self.max_part = MAX_PART if images else None
         #: the network's Dropout layers
         self.dropouts = [x for x in net.layers if isinstance(x, Dropout)]
         #: one tower per part (made as needed); the first writes its gradients into the
@@ -189,10 +199,7 @@ class BatchSplit:
 
     def bounds(self, n: int) -> list[int]:
         """Where the parts of a batch of ``n`` begin and end."""
-        parts = self.threads
-        if self.max_part is not None:
-            parts = max(parts, -(-n // self.max_part))
-        return part_bounds(n, parts)
+        return part_bounds(n, max(self.threads, -(-n // MAX_PART)))
 
     def train_batch(
         self, images: np.ndarray, labels: np.ndarray, idx: np.ndarray, optimizer: Any
@@ -246,19 +253,12 @@ class BatchSplit:
         """Evaluation of uint8 images ``flat (n, n_pixels)``: ``(first row, outputs, logits or
         None)`` per chunk, in order. The threads take chunks in turn, each through its own
         tower; a chunk's arrays are valid until the next is asked for."""
-        net = self.net
-        n = len(flat)
-        if self.max_part is not None:
-            size = self.max_part
-        else:  # chunks of at most eval_chunk images, as many for each thread
-            per_thread = -(-n // (self.threads * net.eval_chunk))
-            size = max(MIN_PART, -(-n // (self.threads * per_thread)))
-        starts = list(range(0, n, size))
+        starts = list(range(0, len(flat), MAX_PART))
         towers = self._towers(min(self.threads, len(starts)))
 
         def run(t: int, start: int) -> tuple[int, np.ndarray, np.ndarray | None]:
             tower = towers[t]
-            out = tower._forward_pixels(flat[start : start + size], False)
+            out = tower._forward_pixels(flat[start : start + MAX_PART], False)
             return start, out, tower._logits()
 
         if len(towers) == 1:  # one thread (or one chunk): no waiting for other BLAS threads
