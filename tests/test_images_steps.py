@@ -92,15 +92,23 @@ def test_no_page_in_a_photo_of_paper_with_a_shadow_or_a_bold_digit() -> None:
     assert find_page(on_paper(bold).astype(np.float32) / 255) is None
 
 
+def page_box(
+    page: np.ndarray, table: tuple[int, int], grey: int, at: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """The box :func:`find_page` finds for ``page`` laid at ``at`` (x, y) on a table of
+    size ``table`` (w, h) and grey level ``grey`` (it must find one)."""
+    photo = Image.new("L", table, grey)
+    photo.paste(Image.fromarray(page), at)
+    found = find_page(np.asarray(photo).astype(np.float32) / 255)
+    assert found is not None
+    return found.box
+
+
 def test_a_strip_of_paper_with_a_number_on_a_dark_table_is_cut_out() -> None:
     """A long strip keeps its height on the small copy the page is looked for on."""
     strip = on_paper(ink(SEVEN + [[(x + 1.3, y) for x, y in s] for s in TWO], size=(760, 150),
                          box=(60, 30, 150, 90)), 0.9)  # fmt: skip
-    table = Image.new("L", (900, 230), 60)
-    table.paste(Image.fromarray(strip), (70, 40))
-    found = find_page(np.asarray(table).astype(np.float32) / 255)
-    assert found is not None
-    top, left, bottom, right = found.box
+    top, left, bottom, right = page_box(strip, table=(900, 230), grey=60, at=(70, 40))
     assert 40 <= top <= 60 and 70 <= left <= 90 and 170 <= bottom <= 190 and 810 <= right <= 830
 
 
@@ -109,11 +117,7 @@ def test_a_page_with_a_big_bold_digit_on_a_dark_table_is_cut_out() -> None:
     eight = [[(0.5, 0.0), (0.9, 0.25), (0.5, 0.5), (0.1, 0.75), (0.5, 1.0), (0.9, 0.75),
               (0.5, 0.5), (0.1, 0.25), (0.5, 0.0)]]  # fmt: skip
     page = on_paper(ink(eight, size=(200, 240), box=(45, 35, 110, 170), width=30), 0.9)
-    table = Image.new("L", (340, 380), 70)
-    table.paste(Image.fromarray(page), (70, 70))
-    found = find_page(np.asarray(table).astype(np.float32) / 255)
-    assert found is not None
-    top, left, bottom, right = found.box
+    top, left, bottom, right = page_box(page, table=(340, 380), grey=70, at=(70, 70))
     assert 70 <= top <= 90 and 70 <= left <= 90 and 290 <= bottom <= 310 and 250 <= right <= 270
 
 

@@ -161,33 +161,40 @@ def _edge_step(small: np.ndarray, filled: np.ndarray) -> float:
     return step / max(whole, 1e-6)
 
 
-def _marks(small: np.ndarray, ring: np.ndarray) -> np.ndarray | None:
-    """The picture's marks: how much darker or lighter than what is around it each pixel
-    is, as a ratio (a black or white top-hat of the logarithm, so a line in a shadow
-    counts as much as one in the light), of the kind (dark or light) with the strongest
-    response away from ``ring``; None when nothing stands out."""
+def top_hats(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much darker, and how much lighter, than what is around it each pixel of
+    ``small`` is, as a ratio: a black and a white top-hat of the logarithm (so a line in a
+    shadow counts as much as one in the light), each ``small.shape``."""
     size = max(3, round(min(small.shape) / 8))
     logs = np.log(np.clip(small, 0.02, None))
     dark = ndimage.grey_closing(logs, size=size) - logs
     light = logs - ndimage.grey_opening(logs, size=size)
-    marks = max((dark, light), key=lambda m: float(m[~ring].max(initial=0.0)))
+    return dark, light
+
+
+def _marks(hats: tuple[np.ndarray, np.ndarray], ring: np.ndarray) -> np.ndarray | None:
+    """The picture's marks: the top-hat (:func:`top_hats`) of the kind, dark or light, with
+    the strongest response away from ``ring``; None when nothing stands out."""
+    marks = max(hats, key=lambda m: float(m[~ring].max(initial=0.0)))
     return marks if float(marks[~ring].max(initial=0.0)) > 0.1 else None
 
 
-def _writing_inside(small: np.ndarray, filled: np.ndarray) -> float:
+def _writing_inside(hats: tuple[np.ndarray, np.ndarray], filled: np.ndarray) -> float:
     """Share of the picture's strongest marks (:func:`_marks`: the writing) that lie well
     inside ``filled``; marks near its outline (the page's own edge) do not count."""
-    size = max(3, round(min(small.shape) / 8))
+    size = max(3, round(min(filled.shape) / 8))
     inner = ndimage.binary_erosion(filled, iterations=size // 2, border_value=1)
     ring = ndimage.binary_dilation(filled, iterations=size // 2) & ~inner
-    marks = _marks(small, ring)
+    marks = _marks(hats, ring)
     if marks is None:
         return 0.0
     strong = (marks >= 0.5 * float(marks[~ring].max())) & ~ring
     return float(strong[inner].sum()) / max(float(strong.sum()), 1.0)
 
 
-def _cuts_writing(small: np.ndarray, filled: np.ndarray, same_paper: bool) -> bool:
+def _cuts_writing(
+    hats: tuple[np.ndarray, np.ndarray], filled: np.ndarray, same_paper: bool
+) -> bool:
     """Whether the outline of ``filled`` runs along or through writing: a strong mark
     (:func:`_marks`) that reaches the outline and lies partly well inside it, or, when
     what lies around it may be the same paper (``same_paper``), lies outside it and
@@ -198,7 +205,7 @@ def _cuts_writing(small: np.ndarray, filled: np.ndarray, same_paper: bool) -> bo
     outline = ndimage.binary_dilation(filled, iterations=2) & ~ndimage.binary_erosion(
         filled, iterations=2, border_value=1
     )
-    marks = _marks(small, np.zeros_like(filled))
+    marks = _marks(hats, np.zeros_like(filled))
     if marks is None:
         return False
     strong = marks >= CUT_MARK * float(marks.max())
@@ -206,9 +213,12 @@ def _cuts_writing(small: np.ndarray, filled: np.ndarray, same_paper: bool) -> bo
     touching = np.setdiff1d(np.unique(labels[outline]), [0])
     if np.intersect1d(touching, np.unique(labels[inner])).size:
         return True
-    h, w = small.shape
-    for k in touching if same_paper else []:
-        sl = ndimage.find_objects((labels == k).astype(np.int32))[0]
+    if not same_paper:
+        return False
+    h, w = filled.shape
+    boxes = ndimage.find_objects(labels)
+    for k in touching:
+        sl = boxes[k - 1]
         tall, wide = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
         at_edge = sl[0].start == 0 or sl[1].start == 0 or sl[0].stop == h or sl[1].stop == w
         compact = min(tall, wide) >= 3 and max(tall, wide) <= 3 * min(tall, wide)
@@ -246,10 +256,15 @@ def _marked(small: np.ndarray, filled: np.ndarray, region: np.ndarray) -> bool:
 
 
 def _candidate(
-    small: np.ndarray, region: np.ndarray, other: np.ndarray, contrast: float = MIN_CONTRAST
+    small: np.ndarray,
+    hats: tuple[np.ndarray, np.ndarray],
+    region: np.ndarray,
+    other: np.ndarray,
+    contrast: float = MIN_CONTRAST,
 ) -> float | None:
     """The page's area if ``region`` (a component of one shade) passes every test, else
-    None; page and surface differ in grey by at least ``contrast``."""
+    None; page and surface differ in grey by at least ``contrast``; ``hats`` are the
+    picture's :func:`top_hats`."""
     h, w = small.shape
     filled = ndimage.binary_fill_holes(region)
     area, n = float(filled.sum()), h * w
@@ -274,9 +289,9 @@ def _candidate(
     if _edge_step(small, filled) < MIN_STEP:
         return None
     other_surface = _other_surface(small, filled)
-    if _writing_inside(small, filled) < MIN_WRITING and not other_surface:
+    if _writing_inside(hats, filled) < MIN_WRITING and not other_surface:
         return None
-    if not _marked(small, filled, region) or _cuts_writing(small, filled, not other_surface):
+    if not _marked(small, filled, region) or _cuts_writing(hats, filled, not other_surface):
         return None
     return area
 
@@ -308,12 +323,13 @@ def find_page(grey: np.ndarray) -> Page | None:
     if min(small.shape) < MIN_SIDE:
         return None
     size = max(3, round(min(small.shape) / 6))
+    hats = top_hats(small)  # the writing is judged on the picture as it is
     best: tuple[float, np.ndarray] | None = None
     for clean in (None, ndimage.grey_closing, ndimage.grey_opening):
         picture = small if clean is None else clean(small, size)
         contrast = MIN_CONTRAST if clean is None else MIN_CONTRAST_WIPED
         for region, other in _regions(picture):
-            area = _candidate(small, region, other, contrast)
+            area = _candidate(small, hats, region, other, contrast)
             if area is not None and (best is None or area > best[0]):
                 best = (area, ndimage.binary_fill_holes(region))
         if best is not None:
