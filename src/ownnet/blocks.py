@@ -22,11 +22,21 @@ updated once per block, by one more product ``wih += lr * D^T X``.
 **The next block on the second core.** ``wih_{k+1} @ x`` for the next block
 ``k + 1`` is ``wih_k @ x + lr * (X_{k+1} X_k^T) D_k``: the big product
 ``X_{k+1} wih_k^T`` needs only the weights at the start of block ``k``, so a
-worker thread computes it (after applying block ``k - 1``'s update) while the
-main thread walks through block ``k``; once block ``k``'s deltas ``D_k`` are
-known, a small ``(m, m) @ (m, hidden)`` product completes it. The same
-arithmetic is done with one thread or two, so the result does not depend on the
-thread count.
+worker thread computes it, with the next block's Gram matrix and ``X_{k+1} X_k^T``,
+while the main thread walks through block ``k``. Once block ``k``'s deltas ``D_k``
+are known, a small ``(m, m) @ (m, hidden)`` product completes it, and the main
+thread applies block ``k``'s update to ``wih``. The same arithmetic is done with
+one thread or two, so the result does not depend on the thread count.
+
+**Handing the interpreter over quickly.** The walk is a Python loop: it holds the
+interpreter lock nearly all the time, and the worker needs the lock for a moment
+before and after each of its products. By default Python hands the lock over
+every 5 ms, so the worker would spend most of a block waiting for it; while two
+threads train, it hands it over every 0.1 ms (:func:`ownnet.handover.quick_handovers`).
+The worker's products are NumPy calls, which let go of the lock while they run. The
+update is one SciPy BLAS call (``dgemm``, adding into ``wih`` in place), which keeps
+the lock, so the main thread makes it, between two walks, when the worker has
+nothing to do.
 
 **The walk through a block** is about ten NumPy calls per sample on buffers
 made once: the hidden outputs and the outputs share one row ``[h, (1), o]``,
@@ -56,6 +66,8 @@ from scipy.linalg.blas import dgemm, dger
 from scipy.special import expit
 
 from ownnet.book import INPUTS, TARGET_OFF, TARGET_ON, book_inputs
+from ownnet.error_splits import split_errors
+from ownnet.handover import quick_handovers
 
 #: samples per block: the Gram matrix is ``(BLOCK, BLOCK)``
 BLOCK = 64
@@ -102,8 +114,8 @@ class Workspace:
         self.x = [np.ones((m, n_in + b)) for _ in range(3)]
         #: per block: rows [hidden input of sample i | deltas of samples before it]
         self.q = [np.zeros((m, width)) for _ in range(2)]
-        #: lr * (x_i . x_j) below the diagonal, 1 on it (only the lower triangle is read)
-        self.gram = np.zeros((m, m))
+        #: per block in turn: lr * (x_i . x_j) below the diagonal, 1 on it (lower triangle read)
+        self.grams = [np.zeros((m, m)) for _ in range(2)]
         self.pixels = np.empty((m, n_in))  # scaled pixels, when x has a bias column
         self.cross = np.zeros((m, m))
         self.product = np.zeros((m, n_hid))
@@ -138,7 +150,7 @@ class Workspace:
             for i in range(m)
         ]
         self.heads = [[q[: i + 1] for i in range(m)] for q in self.q]
-        self.gram_rows = [self.gram[i, : i + 1] for i in range(m)]
+        self.gram_rows = [[g[i, : i + 1] for i in range(m)] for g in self.grams]
         self.deltas = [[(q[i], q[i, n_hid + b :]) for i in range(m)] for q in self.q]
         self._pool: ThreadPoolExecutor | None = None
 
@@ -211,13 +223,13 @@ def train_samples(
         if not (w.dtype == np.float64 and w.flags.c_contiguous):
             raise ValueError("wih and who must be C-contiguous float64 arrays")
     m = work.block
-    starts = list(range(0, n, m))
-    blocks = [(s, min(s + m, n)) for s in starts]
+    blocks = [(s, min(s + m, n)) for s in range(0, n, m)]
+    last = len(blocks) - 1
     lr = float(lr)
     loss = 0.0
     right = 0
     pending: Future[None] | None = None
-    use_pool = work.threads > 1 and len(blocks) > 1
+    use_pool = work.threads > 1 and last > 0
 
     def scale(k: int) -> np.ndarray:
         s, e = blocks[k]
@@ -232,52 +244,49 @@ def train_samples(
         return x[: e - s]
 
     def ahead(k: int) -> None:
-        """Worker: apply block ``k - 1``'s update to ``wih``, then ``X_{k+1} @ wih^T``."""
-        if k >= 1:
-            _update(wih, lr, work.q[(k - 1) % 2], work.x[(k - 1) % 3], blocks[k - 1], n_hid)
-        if k + 1 < len(blocks):
-            s, e = blocks[k + 1]
-            np.matmul(work.x[(k + 1) % 3][: e - s], wih.T, out=work.product[: e - s])
+        """Worker, while block ``k`` is walked: ``X_{k+1} wih_k^T``, block ``k + 1``'s
+        Gram matrix and ``lr X_{k+1} X_k^T``, none of which needs block ``k``'s deltas."""
+        s, e = blocks[k + 1]
+        x1 = work.x[(k + 1) % 3][: e - s]
+        np.matmul(x1, wih.T, out=work.product[: e - s])
+        _gram(x1, work.grams[(k + 1) % 2], lr)
+        s0, e0 = blocks[k]
+        cross = work.cross[: e - s, : e0 - s0]
+        np.matmul(x1, work.x[k % 3][: e0 - s0].T, out=cross)
+        cross *= lr
 
-    xk = scale(0)
-    np.matmul(xk, wih.T, out=work.q[0][: len(xk), :n_hid])
-    _gram(xk, work.gram, lr)
-    for k, (s, e) in enumerate(blocks):
-        mk = e - s
-        q = work.q[k % 2]
-        if k + 1 < len(blocks):
-            scale(k + 1)
-        if use_pool:
-            pending = work.pool().submit(ahead, k)
-        else:
-            ahead(k)
-        np.take(work.table, labels[s:e], axis=0, out=work.t[:mk])
-        _walk(who, lr, work, k % 2, mk, error_split)
-        e_o = work.e[:mk, n_hid + work.bias :]
-        loss += 0.5 * float(np.vdot(e_o, e_o))
-        outputs = work.y[:mk, n_hid + work.bias :]
-        right += int(np.count_nonzero(outputs.argmax(axis=1) == labels[s:e]))
-        if k + 1 < len(blocks):
-            # the next block's hidden inputs: X_{k+1} wih_k^T + lr (X_{k+1} X_k^T) D_k
-            s1, e1 = blocks[k + 1]
-            m1 = e1 - s1
-            x1 = work.x[(k + 1) % 3][:m1]
-            _gram(x1, work.gram, lr)
-            cross = work.cross[:m1, :mk]
-            np.matmul(x1, xk.T, out=cross)
-            cross *= lr
-            corr = work.correction[:m1]
-            np.matmul(cross, q[:mk, :n_hid], out=corr)
+    x0 = scale(0)
+    np.matmul(x0, wih.T, out=work.q[0][: len(x0), :n_hid])
+    _gram(x0, work.grams[0], lr)
+    if last > 0:
+        scale(1)
+    with quick_handovers(use_pool):
+        for k, (s, e) in enumerate(blocks):
+            mk = e - s
+            q = work.q[k % 2]
+            if k < last:
+                if use_pool:
+                    pending = work.pool().submit(ahead, k)
+                else:
+                    ahead(k)
+            np.take(work.table, labels[s:e], axis=0, out=work.t[:mk])
+            _walk(who, lr, work, k % 2, mk, error_split)
+            e_o = work.e[:mk, n_hid + work.bias :]
+            loss += 0.5 * float(np.vdot(e_o, e_o))
+            outputs = work.y[:mk, n_hid + work.bias :]
+            right += int(np.count_nonzero(outputs.argmax(axis=1) == labels[s:e]))
             if pending is not None:
                 pending.result()
                 pending = None
-            np.add(work.product[:m1], corr, out=work.q[(k + 1) % 2][:m1, :n_hid])
-            xk = x1
-        else:
-            if pending is not None:
-                pending.result()
-                pending = None
+            if k < last:
+                # the next block's hidden inputs: X_{k+1} wih_k^T + lr (X_{k+1} X_k^T) D_k
+                m1 = blocks[k + 1][1] - blocks[k + 1][0]
+                corr = work.correction[:m1]
+                np.matmul(work.cross[:m1, :mk], q[:mk, :n_hid], out=corr)
+                np.add(work.product[:m1], corr, out=work.q[(k + 1) % 2][:m1, :n_hid])
             _update(wih, lr, q, work.x[k % 3], (s, e), n_hid)
+            if k + 2 <= last:
+                scale(k + 2)  # into the slot of block k, whose work is done
     return loss, right
 
 
@@ -307,14 +316,14 @@ def _walk(
     sample ``i`` go into row ``i`` of ``work.y``, ``work.e`` and ``work.q[which]``;
     ``who`` is updated after each."""
     n_hid = work.sizes[1]
-    heads, deltas, gram_rows = work.heads[which], work.deltas[which], work.gram_rows
+    heads, deltas, gram_rows = work.heads[which], work.deltas[which], work.gram_rows[which]
     z, tmp, ones = work.z, work.tmp, work.ones
     z_h = z[:n_hid]
     who_t = who.T  # Fortran-ordered (hidden [+1], outputs): dger writes into who
     w_h = who[:, :n_hid]
     back = w_h.T
     dot, multiply, subtract = np.dot, np.multiply, np.subtract
-    split = None if error_split == "transpose" else _SPLITS[error_split]
+    inline = error_split == "transpose"  # the book's split, without a function call
     for i in range(mk):
         y, y_h, y_hb, y_o, e, e_h, e_o, t = work.rows[i]
         # hidden outputs: sigmoid(wih_0 x_i + lr sum_{j<i} (x_j . x_i) d_j)
@@ -325,10 +334,10 @@ def _walk(
         expit(y_o, y_o)
         subtract(t, y_o, e_o)
         # hidden errors (from who before its update)
-        if split is None:
+        if inline:
             dot(back, e_o, e_h)
         else:
-            split(w_h, e_o, e_h)
+            split_errors(w_h, e_o, error_split, e_h)
         # [d, (0), delta_o] = [e_h, (0), e_o] * y * (1 - y), over the last row's values
         q_i, delta_o = deltas[i]
         multiply(e, y, q_i)
@@ -336,21 +345,3 @@ def _walk(
         multiply(q_i, tmp, q_i)
         # who += lr * outer(delta_o, [h, (1)]), in place
         dger(lr, y_hb, delta_o, a=who_t, overwrite_a=1)
-
-
-def _transpose_scaled(w: np.ndarray, e_o: np.ndarray, out: np.ndarray) -> None:
-    np.dot(w.T, e_o, out)
-    out *= 1.0 / w.shape[1]
-
-
-def _proportional(w: np.ndarray, e_o: np.ndarray, out: np.ndarray) -> None:
-    share = w / np.abs(w).sum(axis=1, keepdims=True)
-    np.dot(share.T, e_o, out)
-
-
-def _equal(w: np.ndarray, e_o: np.ndarray, out: np.ndarray) -> None:
-    out.fill(e_o.sum() / w.shape[1])
-
-
-#: hidden errors from output errors, by error split (the book's ``"transpose"`` is inline)
-_SPLITS = {"transpose_scaled": _transpose_scaled, "proportional": _proportional, "equal": _equal}

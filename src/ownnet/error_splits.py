@@ -29,7 +29,7 @@ def split_errors(w: np.ndarray, e_o: np.ndarray, split: str, out: np.ndarray) ->
         return np.dot(w.T, e_o, out=out)
     if split == "transpose_scaled":
         np.dot(w.T, e_o, out=out)
-        out /= w.shape[1]
+        out *= 1.0 / w.shape[1]
         return out
     if split == "proportional":
         share = w / np.abs(w).sum(axis=1, keepdims=True)
