@@ -160,3 +160,22 @@ def test_formats_pillow_knows_in_part_are_read_or_named(tmp_path: Path) -> None:
     (tmp_path / "odd.dds").write_bytes(dds)
     with pytest.raises(ImageError, match=r"odd\.dds: (damaged or unreadable|not an image)"):
         prepare(tmp_path / "odd.dds")
+
+
+def test_a_picture_knows_how_coloured_it_is() -> None:
+    rgb = np.zeros((20, 30, 4), np.uint8)
+    rgb[..., :3] = (120, 80, 40)  # brown
+    rgb[:, 15:, :3] = 200  # grey
+    rgb[..., 3] = 255
+    rgb[:10, :5, 3] = 0  # transparent: no colour
+    picture = load_picture(rgb)
+    assert picture.colour is not None and picture.colour.shape == picture.grey.shape
+    np.testing.assert_allclose(picture.colour[15, :15], 80 / 255, rtol=1e-5)
+    assert float(np.abs(picture.colour[:, 15:]).max()) == 0.0
+    assert float(picture.colour[:10, :5].max()) == 0.0
+    from_pil = load_picture(Image.fromarray(rgb[..., :3]))
+    np.testing.assert_allclose(from_pil.colour[15, :15], 80 / 255, rtol=1e-5)
+    assert load_picture(Image.fromarray(rgb[..., 0])).colour is None  # mode L
+    assert load_picture(rgb[..., 0]).colour is None
+    big = np.zeros((3000, 40, 3), np.uint8)
+    assert load_picture(big).colour.shape == load_picture(big).grey.shape  # reduced alike

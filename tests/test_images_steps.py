@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 from ownnet.data.images import find_scene, prepare, prepare_steps
 from ownnet.data.images.lines import find_lines
@@ -139,6 +140,43 @@ def test_no_page_where_a_patch_of_light_ends_at_a_digit() -> None:
     light = 0.55 + 0.4 / (1 + np.exp(-(420 - xx + 8 * np.sin(yy / 9.0)) / 1.5))
     photo = on_paper(np.clip(alpha, 0, 1), light)
     assert find_page(photo.astype(np.float32) / 255) is None
+
+
+def page_on_wood(noise: float) -> np.ndarray:
+    """RGB uint8: a white page, lit unevenly, with a thin blue 2, on a brown table with a
+    smooth grain, running off the bottom of a photo with sensor noise ``noise``."""
+    rng = np.random.default_rng(0)
+    grain = ndimage.gaussian_filter(rng.standard_normal((300, 260)), 6)
+    photo = np.array([0.28, 0.18, 0.1]) + 0.06 * grain[:, :, None] / grain.std()
+    alpha = ink(TWO, size=(160, 240), box=(45, 60, 70, 110), width=3.0)
+    light = np.broadcast_to(np.linspace(0.95, 0.75, 160), (240, 160))
+    blue = (0.2, 0.3, 0.75)
+    photo[60:, 50:210] = np.stack([light * (1 - alpha) + c * alpha for c in blue], axis=2)
+    photo = photo + rng.normal(0, noise, photo.shape)
+    return (np.clip(photo, 0, 1) * 255).round().astype(np.uint8)
+
+
+def test_a_page_on_a_brown_table_is_told_by_its_colour() -> None:
+    """On a dark table, a photo's noise is as strong as thin writing, and the wood's grain
+    is too smooth to tell it from paper: in grey, nothing says the table is not a shadow on
+    the same paper. Its colour does."""
+    photo = page_on_wood(noise=0.03)
+    found = find_scene(photo).page
+    assert found is not None
+    top, left, bottom, right = found.box
+    assert 60 <= top <= 75 and 50 <= left <= 65 and bottom == 300 and 195 <= right <= 210
+    grey = np.asarray(Image.fromarray(photo).convert("L"), np.float32) / 255
+    alone = find_page(grey)  # in grey it is missed, or only its brighter half is found
+    assert alone is None or alone.box[3] < 180
+
+
+def test_colour_does_not_make_a_shadow_a_page() -> None:
+    """A shadow keeps the paper's colour: a warm-lit photo of shadowed paper has no page."""
+    yy, _ = np.mgrid[0:240, 0:200]
+    shadow = 0.92 - 0.4 / (1 + np.exp(-(yy - 100) / 1.5))
+    grey = on_paper(ink(FOUR, box=(60, 50, 80, 120)), shadow).astype(np.float32) / 255
+    warm = np.clip(grey[:, :, None] * np.array([1.0, 0.93, 0.8]), 0, 1)
+    assert find_scene(warm).page is None
 
 
 def test_raggedness_tells_a_sheet_from_a_patch_of_light() -> None:

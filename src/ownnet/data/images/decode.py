@@ -44,6 +44,8 @@ DECODE_FAILURES = (
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 #: Pillow modes read as arrays of numbers (16- and 32-bit integers, floats).
 NUMBER_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+#: Pillow modes without colour.
+GREY_MODES = ("1", "L", "LA", "La", *NUMBER_MODES)
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,15 @@ class Picture:
         name: the file name (or ``"<array>"``, ``"<image>"``) used in messages.
         scale: ``grey`` pixels per pixel of the original image (1 or less).
         size: the original image's ``(width, height)``.
+        colour: how coloured each pixel is (:func:`colourfulness`), float32 ``(H, W)``
+            like ``grey``; None for a grey image.
     """
 
     grey: np.ndarray
     name: str
     scale: float
     size: tuple[int, int]
+    colour: np.ndarray | None = None
 
 
 def load_picture(
@@ -73,17 +78,45 @@ def load_picture(
         label = name or str(Path(source))
         grey, alpha = _grey_from_pil(im, label)
         size = _original_size(im)
+        colour = _colour_from_pil(im)
     elif isinstance(source, Image.Image):
         label = name or "<image>"
         grey, alpha = _grey_from_pil(source, label)
         size = source.size
+        colour = _colour_from_pil(source)
     else:
         label = name or "<array>"
-        grey, alpha = _grey_from_array(np.asarray(source), label)
+        a = np.asarray(source)
+        grey, alpha = _grey_from_array(a, label)
         size = (grey.shape[1], grey.shape[0])
-    grey = flatten_alpha(grey, alpha)
-    grey = reduce(grey, max_side)
-    return Picture(grey, label, grey.shape[1] / max(size[0], 1), size)
+        colour = colourfulness(_unit_values(a[:, :, :3], label)) if _has_colour(a) else None
+    grey = reduce(flatten_alpha(grey, alpha), max_side)
+    if colour is not None:
+        colour = reduce(colour if alpha is None else colour * alpha, max_side)
+    return Picture(grey, label, grey.shape[1] / max(size[0], 1), size, colour)
+
+
+def colourfulness(rgb: np.ndarray) -> np.ndarray:
+    """How coloured each pixel of ``rgb (H, W, 3)`` (uint8, or floats in 0..1) is: the
+    largest of its red, green and blue minus the smallest, float32 ``(H, W)`` in 0..1.
+    Greys, white paper and its shadows are near 0; a wooden table is about 0.2 to 0.4."""
+    spread = (rgb.max(axis=2) - rgb.min(axis=2)).astype(np.float32)
+    return spread / 255.0 if rgb.dtype == np.uint8 else spread
+
+
+def _has_colour(a: np.ndarray) -> bool:
+    return a.ndim == 3 and a.shape[2] >= 3 and a.dtype != np.bool_
+
+
+def _colour_from_pil(im: Image.Image) -> np.ndarray | None:
+    """:func:`colourfulness` of a Pillow image, or None when it is grey (or its colours
+    cannot be read: they only help to find the page)."""
+    if im.mode in GREY_MODES:
+        return None
+    try:
+        return colourfulness(np.asarray(im.convert("RGB")))
+    except DECODE_FAILURES:
+        return None
 
 
 def read_grey(source: Any, *, name: str | None = None) -> tuple[np.ndarray, np.ndarray | None, str]:

@@ -14,8 +14,8 @@ the page when
   it, and its outline is straight and sharp
   (the edge of a sheet, not the edge of a patch of light),
 * it holds the writing (most of the picture's strongest thin marks lie on it), or
-  what lies around it is much grainier (a table, not a shadow on the same paper),
-  and any holes in it are small next to it,
+  what lies around it is another material: much grainier, or of another colour (a
+  table, not a shadow on the same paper), and any holes in it are small next to it,
 * its outline does not run along or through the writing (a shadow's edge can),
 * mostly blank, but written on,
 * and what lies outside it is the other shade, clearly different, and runs along
@@ -60,6 +60,9 @@ MIN_WRITING = 0.6
 #: How many times grainier than the page the surface around it is, when the writing
 #: cannot tell the page (the table's grain is darker than the writing is thin).
 GRAIN = 2.5
+#: Or how much more (or less) coloured it is (:func:`~ownnet.data.images.decode.colourfulness`):
+#: a brown table around white paper; a shadow keeps the paper's colour.
+COLOUR = 0.08
 #: Marks at least this share of the strongest one's strength count as writing where the
 #: outline must not run (faint digits too).
 CUT_MARK = 0.25
@@ -228,15 +231,21 @@ def _cuts_writing(
     return False
 
 
-def _other_surface(small: np.ndarray, filled: np.ndarray) -> bool:
+def _other_surface(small: np.ndarray, filled: np.ndarray, colour: np.ndarray | None) -> bool:
     """Whether what lies outside ``filled`` is another material: grainier than the page by
-    :data:`GRAIN` times (wood, cloth). A shadow on the same paper is not."""
+    :data:`GRAIN` times (wood, cloth), or, when the picture's ``colour`` is known (the
+    small copy of its colourfulness), more or less coloured by :data:`COLOUR`. A shadow
+    on the same paper is neither."""
     inner = ndimage.binary_erosion(filled, iterations=3, border_value=1)
     outer = ~ndimage.binary_dilation(filled, iterations=3)
     if not inner.any() or not outer.any():
         return False
     grain = np.abs(small - ndimage.median_filter(small, size=5, mode="nearest"))
-    return float(np.median(grain[outer])) >= GRAIN * max(float(np.median(grain[inner])), 0.001)
+    if float(np.median(grain[outer])) >= GRAIN * max(float(np.median(grain[inner])), 0.001):
+        return True
+    if colour is None:
+        return False
+    return abs(float(np.median(colour[outer])) - float(np.median(colour[inner]))) >= COLOUR
 
 
 def _marked(small: np.ndarray, filled: np.ndarray, region: np.ndarray) -> bool:
@@ -261,10 +270,11 @@ def _candidate(
     region: np.ndarray,
     other: np.ndarray,
     contrast: float = MIN_CONTRAST,
+    colour: np.ndarray | None = None,
 ) -> float | None:
     """The page's area if ``region`` (a component of one shade) passes every test, else
     None; page and surface differ in grey by at least ``contrast``; ``hats`` are the
-    picture's :func:`top_hats`."""
+    picture's :func:`top_hats`, ``colour`` its colourfulness on the small copy."""
     h, w = small.shape
     filled = ndimage.binary_fill_holes(region)
     area, n = float(filled.sum()), h * w
@@ -288,7 +298,7 @@ def _candidate(
         return None
     if _edge_step(small, filled) < MIN_STEP:
         return None
-    other_surface = _other_surface(small, filled)
+    other_surface = _other_surface(small, filled, colour)
     if _writing_inside(hats, filled) < MIN_WRITING and not other_surface:
         return None
     if not _marked(small, filled, region) or _cuts_writing(hats, filled, not other_surface):
@@ -313,8 +323,10 @@ def _regions(picture: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
                 yield labels == biggest, ~light
 
 
-def find_page(grey: np.ndarray) -> Page | None:
-    """The page in ``grey (H, W)`` when the picture also shows a surface around it, else None.
+def find_page(grey: np.ndarray, colour: np.ndarray | None = None) -> Page | None:
+    """The page in ``grey (H, W)`` when the picture also shows a surface around it, else None;
+    ``colour (H, W)``, the picture's colourfulness if it has colour
+    (:attr:`~ownnet.data.images.decode.Picture.colour`), tells a table from a shadow.
 
     The picture is split as it is; when that finds no page, again with its writing
     wiped out (a grey closing, then an opening, wider than strokes are), so that big,
@@ -324,12 +336,15 @@ def find_page(grey: np.ndarray) -> Page | None:
         return None
     size = max(3, round(min(small.shape) / 6))
     hats = top_hats(small)  # the writing is judged on the picture as it is
+    if colour is not None and colour.shape != grey.shape:
+        raise ValueError(f"colour must have the picture's shape {grey.shape}, found {colour.shape}")
+    tint = None if colour is None else _small(colour)[0]
     best: tuple[float, np.ndarray] | None = None
     for clean in (None, ndimage.grey_closing, ndimage.grey_opening):
         picture = small if clean is None else clean(small, size)
         contrast = MIN_CONTRAST if clean is None else MIN_CONTRAST_WIPED
         for region, other in _regions(picture):
-            area = _candidate(small, hats, region, other, contrast)
+            area = _candidate(small, hats, region, other, contrast, tint)
             if area is not None and (best is None or area > best[0]):
                 best = (area, ndimage.binary_fill_holes(region))
         if best is not None:

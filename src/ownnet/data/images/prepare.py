@@ -125,7 +125,7 @@ def find_scene(source: Any, *, name: str | None = None, options: Options | None 
     picture = load_picture(source, name=name)
     grey, offset, page = picture.grey, (0, 0), None
     if opts.page:
-        page = find_page(grey)
+        page = find_page(grey, picture.colour)
         if page is not None:
             grey = crop_to_page(grey, page)
             offset = (page.box[0], page.box[1])
