@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from ownnet.data.images import find_scene, prepare, prepare_steps
+from ownnet.data.images import background, find_scene, prepare, prepare_steps
+from ownnet.data.images.background import border_plane, polarity
 from ownnet.data.images.lines import find_lines
 from ownnet.data.images.page import MAX_RAGGED, find_page, raggedness, rectangularity
 from ownnet.data.images.slant import TARGET, deslant, slant
@@ -185,6 +186,31 @@ def test_raggedness_tells_a_sheet_from_a_patch_of_light() -> None:
     edge = np.where((np.arange(60) // 4) % 2 == 0, 40, 48)  # an edge in bays and capes
     patch = np.arange(90)[None, :] < edge[:, None]
     assert raggedness(sheet) < 0.35 and raggedness(patch) > MAX_RAGGED
+
+
+# -- which way the ink goes ----------------------------------------------------------------------
+
+
+def vignetted(digit, width: float, paper: float, pen: float) -> np.ndarray:
+    """A bold ``digit`` filling a photo whose light falls off to the corners, float 0..1."""
+    yy, xx = np.mgrid[0:240, 0:150]
+    light = paper - 0.6 * ((yy / 240 - 0.5) ** 2 + (xx / 150 - 0.5) ** 2)
+    alpha = ink(digit, size=(150, 240), box=(15, 10, 120, 220), width=width)
+    return on_paper(alpha, light, pen=pen).astype(np.float32) / 255
+
+
+@pytest.mark.parametrize("digit", [SEVEN, FOUR, TWO])
+def test_a_bold_digit_filling_a_grey_photo_is_dark_ink(digit, monkeypatch) -> None:
+    """Beside a bold stroke the paper is as far above the local mean as the ink is below
+    it: the tie goes to the side whose block levels are smooth (the paper)."""
+    photo = vignetted(digit, width=22, paper=0.82, pen=0.12)
+    plane, _ = border_plane(photo)
+    assert 0.25 < float(plane.mean()) < 0.75  # the border alone cannot tell
+    assert polarity(photo, plane) == "dark-on-light"
+    board = vignetted(digit, width=22, paper=0.55, pen=0.9)  # chalk on a grey board
+    assert polarity(board, border_plane(board)[0]) == "light-on-dark"
+    monkeypatch.setattr(background, "TIE", 0.0)  # the tails alone get the photo wrong
+    assert polarity(photo, plane) == "light-on-dark"
 
 
 # -- uneven light and faint pencil ---------------------------------------------------------------

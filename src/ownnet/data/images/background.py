@@ -32,6 +32,8 @@ PAPER_PERCENTILE = 90
 SAMPLE = 60_000
 #: Shadows up to this fraction of the ink's contrast are followed; darker blocks are ink.
 SHADOW = 0.4
+#: The darker and the lighter tail of the picture are a tie within this share.
+TIE = 0.15
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,12 @@ def polarity(grey: np.ndarray, background: np.ndarray) -> str:
     * else a clearly light border (mean above 0.75) means dark ink and a clearly dark
       one (below 0.25) light ink;
     * in between (a grey photo, a vignette), the ink is what stands out most from its
-      surroundings: the darker or the lighter tail of the picture less its local mean.
+      surroundings: the darker or the lighter tail of the picture less its local mean;
+    * when the two tails are within :data:`TIE` of each other (a bold digit: the paper
+      beside its strokes is as far above the local mean as the ink is below it), the
+      paper is the side that is smooth: the brightest and the darkest part of each block
+      (:func:`block_levels`) each get a smooth surface, and the paper's side fits its
+      surface better (:func:`roughness`), as the ink comes and goes from block to block.
     """
     level = float(background.mean())
     sample = grey.ravel()[:: max(1, grey.size // SAMPLE)]
@@ -136,11 +143,34 @@ def polarity(grey: np.ndarray, background: np.ndarray) -> str:
     detail = (grey - ndimage.uniform_filter(grey, size, mode="nearest")).ravel()
     detail = detail[:: max(1, detail.size // SAMPLE)]
     dark, light = -float(np.percentile(detail, 0.5)), float(np.percentile(detail, 99.5))
+    if abs(dark - light) < TIE * max(dark, light):
+        block = max(4, math.ceil(max(grey.shape) / BLOCKS))
+        if min(grey.shape) >= 3 * block:
+            bright = roughness(block_levels(grey, block))
+            shade = roughness(block_levels(grey, block, 100 - PAPER_PERCENTILE))
+            return "dark-on-light" if bright <= shade else "light-on-dark"
     return "dark-on-light" if dark >= light else "light-on-dark"
 
 
-def block_levels(paper: np.ndarray, block: int) -> np.ndarray:
-    """The :data:`PAPER_PERCENTILE` of each ``block x block`` block of ``paper (H, W)``:
+def roughness(levels: np.ndarray) -> float:
+    """How far block levels ``(by, bx)`` stray from a smooth (quadratic) surface fitted to
+    them robustly: the 85th percentile of the distances. Paper under uneven light is
+    smooth; the blocks a digit's strokes cover stray."""
+    by, bx = levels.shape
+    design = _quadratic_design(by, bx)
+    v = levels.ravel().astype(np.float64)
+    keep = np.ones(len(v), bool)
+    for _ in range(3):
+        coef = np.linalg.lstsq(design[keep], v[keep], rcond=None)[0]
+        r = np.abs(v - design @ coef)
+        keep = r <= 2.5 * max(float(np.median(r)), 1e-3)
+        if keep.sum() < design.shape[1] + 2:
+            break
+    return float(np.percentile(r, 85))
+
+
+def block_levels(paper: np.ndarray, block: int, percentile: float = PAPER_PERCENTILE) -> np.ndarray:
+    """The ``percentile`` of each ``block x block`` block of ``paper (H, W)``:
     ``(ceil(H / block), ceil(W / block))`` (the last blocks repeat the edge)."""
     h, w = paper.shape
     p = np.pad(paper, ((0, -h % block), (0, -w % block)), mode="edge")
@@ -148,7 +178,7 @@ def block_levels(paper: np.ndarray, block: int) -> np.ndarray:
     step = max(1, block // 24)  # every pixel of small blocks, a regular sample of large ones
     blocks = p.reshape(by, block, bx, block)[:, ::step, :, ::step]
     blocks = blocks.transpose(0, 2, 1, 3).reshape(by, bx, -1)
-    return np.percentile(blocks, PAPER_PERCENTILE, axis=2).astype(np.float32)
+    return np.percentile(blocks, percentile, axis=2).astype(np.float32)
 
 
 def _quadratic_design(by: int, bx: int) -> np.ndarray:
