@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from ownnet.data.images import background, find_scene, prepare, prepare_steps
+from ownnet.data.images import Options, background, find_scene, prepare, prepare_steps
 from ownnet.data.images.background import border_plane, polarity
 from ownnet.data.images.lines import find_lines
 from ownnet.data.images.page import MAX_RAGGED, find_page, raggedness, rectangularity
@@ -214,6 +214,25 @@ def test_a_bold_digit_filling_a_grey_photo_is_dark_ink(digit, monkeypatch) -> No
 
 
 # -- uneven light and faint pencil ---------------------------------------------------------------
+
+
+def test_a_digit_in_a_shaded_field_is_read_against_the_field() -> None:
+    """A 7 and a 4 on a form, the 4 in a grey box: the box is paper of another shade."""
+    size = (360, 160)
+    alpha = ink(SEVEN, size=size, box=(60, 45, 45, 70), width=6)
+    alpha = np.clip(alpha + ink(FOUR, size=size, box=(230, 45, 45, 70), width=6), 0, 1)
+    clean = on_paper(alpha)
+    form = clean.copy()
+    field = np.zeros(clean.shape, bool)
+    field[30:130, 210:295] = True
+    form[field] = on_paper(alpha, 0.7)[field]  # the field's paper is darker
+    scene = find_scene(form, options=Options(page=False))
+    assert float(np.median(scene.ink[field])) == 0.0  # the field's paper is not ink
+    assert corr(scene.ink, find_scene(clean).ink) > 0.95
+    # a grey bar with nothing written in it stays ink
+    bar = clean.copy()
+    bar[30:130, 210:295] = round(0.6 * 255)
+    assert float(np.median(find_scene(bar, options=Options(page=False)).ink[field])) > 0.3
 
 
 def test_a_shadow_across_the_digit_is_not_ink() -> None:

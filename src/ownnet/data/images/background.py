@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ownnet.data.images.shading import unshade
+
 #: Blocks of the local background: about this many along the picture's longer side.
 BLOCKS = 14
 #: Percentile of each block taken as its paper brightness.
@@ -69,8 +71,12 @@ def ink_contrast(grey: np.ndarray, *, local: bool = True) -> Contrast:
     background = local_background(paper, level) if local else level
     background = np.maximum(_level_with(paper, background), 0.02).astype(np.float32)
     strength = ((background - paper) / background).astype(np.float32)
+    noise = _paper_noise(strength)
+    if local:  # a shaded field of a form is paper of another shade
+        plain = np.maximum(_level_with(paper, level), 0.02)
+        strength = unshade(strength, ((plain - paper) / plain).astype(np.float32), noise)
     grey_background = background if pol == "dark-on-light" else 1.0 - background
-    return Contrast(strength, pol, _paper_noise(strength), grey_background)
+    return Contrast(strength, pol, noise, grey_background)
 
 
 def _border_mask(shape: tuple[int, int]) -> np.ndarray:
