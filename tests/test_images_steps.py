@@ -213,6 +213,23 @@ def test_a_bold_digit_filling_a_grey_photo_is_dark_ink(digit, monkeypatch) -> No
     assert polarity(photo, plane) == "light-on-dark"
 
 
+def test_the_tie_goes_both_ways(monkeypatch) -> None:
+    """A white bold 2 on a small grey picture is light ink; a soft pencil 4 on unevenly
+    lit paper is dark ink. The tails alone get both wrong."""
+    chalk = on_paper(ink(TWO, size=(40, 40), box=(8, 5, 24, 30), width=9), 0.3, pen=1.0)
+    yy, xx = np.mgrid[0:160, 0:130]
+    light = 0.75 - 0.5 * ((yy / 160 - 0.5) ** 2 + (xx / 130 - 0.3) ** 2)
+    pencil = on_paper(ink(FOUR, size=(130, 160), box=(30, 30, 70, 100), width=14), light, 0.55)
+    cases = [(chalk, "light-on-dark"), (pencil, "dark-on-light")]
+    for picture, expected in cases:
+        grey = picture.astype(np.float32) / 255
+        assert polarity(grey, border_plane(grey)[0]) == expected
+    monkeypatch.setattr(background, "TIE", 0.0)
+    for picture, expected in cases:
+        grey = picture.astype(np.float32) / 255
+        assert polarity(grey, border_plane(grey)[0]) != expected
+
+
 # -- uneven light and faint pencil ---------------------------------------------------------------
 
 

@@ -36,6 +36,9 @@ SAMPLE = 60_000
 SHADOW = 0.4
 #: The darker and the lighter tail of the picture are a tie within this share.
 TIE = 0.15
+#: A block level strays from the paper's smooth surface (:func:`roughness`) when it is
+#: further from it than this share of the ink's contrast (the larger tail).
+STRAY = 0.5
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,8 @@ def polarity(grey: np.ndarray, background: np.ndarray) -> str:
     * when the two tails are within :data:`TIE` of each other (a bold digit: the paper
       beside its strokes is as far above the local mean as the ink is below it), the
       paper is the side that is smooth: the brightest and the darkest part of each block
-      (:func:`block_levels`) each get a smooth surface, and the paper's side fits its
-      surface better (:func:`roughness`), as the ink comes and goes from block to block.
+      (:func:`block_levels`) each get a smooth surface, and fewer of the paper's blocks
+      stray from theirs (:func:`roughness`): the ink comes and goes from block to block.
     """
     level = float(background.mean())
     sample = grey.ravel()[:: max(1, grey.size // SAMPLE)]
@@ -152,27 +155,28 @@ def polarity(grey: np.ndarray, background: np.ndarray) -> str:
     if abs(dark - light) < TIE * max(dark, light):
         block = max(4, math.ceil(max(grey.shape) / BLOCKS))
         if min(grey.shape) >= 3 * block:
-            bright = roughness(block_levels(grey, block))
-            shade = roughness(block_levels(grey, block, 100 - PAPER_PERCENTILE))
+            stray = STRAY * max(dark, light)
+            bright = roughness(block_levels(grey, block), stray)
+            shade = roughness(block_levels(grey, block, 100 - PAPER_PERCENTILE), stray)
             return "dark-on-light" if bright <= shade else "light-on-dark"
     return "dark-on-light" if dark >= light else "light-on-dark"
 
 
-def roughness(levels: np.ndarray) -> float:
-    """How far block levels ``(by, bx)`` stray from a smooth (quadratic) surface fitted to
-    them robustly: the 85th percentile of the distances. Paper under uneven light is
-    smooth; the blocks a digit's strokes cover stray."""
+def roughness(levels: np.ndarray, stray: float) -> float:
+    """How much of a map of block levels ``(by, bx)`` strays from a smooth surface: the
+    share of blocks more than ``stray`` away from a quadratic surface fitted to the
+    blocks near the median level, then refitted to those it fits. Paper under uneven
+    light is smooth; the blocks a digit's strokes cover stray."""
     by, bx = levels.shape
     design = _quadratic_design(by, bx)
     v = levels.ravel().astype(np.float64)
-    keep = np.ones(len(v), bool)
+    keep = np.abs(v - np.median(v)) <= stray
     for _ in range(3):
-        coef = np.linalg.lstsq(design[keep], v[keep], rcond=None)[0]
-        r = np.abs(v - design @ coef)
-        keep = r <= 2.5 * max(float(np.median(r)), 1e-3)
         if keep.sum() < design.shape[1] + 2:
             break
-    return float(np.percentile(r, 85))
+        coef = np.linalg.lstsq(design[keep], v[keep], rcond=None)[0]
+        keep = np.abs(v - design @ coef) <= stray
+    return float(1.0 - keep.mean())
 
 
 def block_levels(paper: np.ndarray, block: int, percentile: float = PAPER_PERCENTILE) -> np.ndarray:
