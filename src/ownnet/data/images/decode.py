@@ -100,8 +100,12 @@ def colourfulness(rgb: np.ndarray) -> np.ndarray:
     """How coloured each pixel of ``rgb (H, W, 3)`` (uint8, or floats in 0..1) is: the
     largest of its red, green and blue minus the smallest, float32 ``(H, W)`` in 0..1.
     Greys, white paper and its shadows are near 0; a wooden table is about 0.2 to 0.4."""
-    spread = (rgb.max(axis=2) - rgb.min(axis=2)).astype(np.float32)
-    return spread / 255.0 if rgb.dtype == np.uint8 else spread
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # channel by channel: a reduction
+    high = np.maximum(np.maximum(r, g), b)  # over the last axis is ten times slower
+    spread = np.subtract(high, np.minimum(np.minimum(r, g), b)).astype(np.float32)
+    if rgb.dtype == np.uint8:
+        spread *= 1.0 / 255.0
+    return spread
 
 
 def _has_colour(a: np.ndarray) -> bool:
