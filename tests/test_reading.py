@@ -67,6 +67,23 @@ def test_specks_and_rules_are_not_digits_and_rows_are_kept_apart() -> None:
     assert [b.row for b in blobs] == [0, 0, 1, 1]
 
 
+def test_a_number_written_uphill_is_one_row() -> None:
+    """Rows are grouped heaviest mark first: the bold 4 at the lower end starts a row, the
+    bold 5 at the upper end overlaps it too little and starts another, and the digits
+    between join the first and stretch it up to the 5. The two rows are then one."""
+    glyphs = [(FIVE, 10, 24, 11), (ONE, 130, 34, 5), (SEVEN, 230, 40, 6), (FOUR, 390, 70, 11)]
+    alpha = np.zeros((150, 480))
+    for strokes, x, top, width in glyphs:
+        w = 20 if strokes is ONE else 60
+        part = ink(strokes, size=(480, 150), box=(x, top, w, 58), width=width)
+        alpha = np.maximum(alpha, part)
+    alpha = np.maximum(alpha, ink(SEVEN, size=(480, 150), box=(300, 52, 60, 58), width=6))
+    blobs = blobs_of(on_paper(alpha))
+    assert len(blobs) == 5 and {b.row for b in blobs} == {0}
+    lefts = [b.box[1] for b in blobs]
+    assert lefts == sorted(lefts)
+
+
 def test_italic_digits_are_not_merged() -> None:
     grey = number([ONE, SEVEN, ONE, FOUR], gap=8, lean=0.5)  # their boxes overlap sideways
     ink_ = find_scene(grey).ink

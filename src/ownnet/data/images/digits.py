@@ -109,7 +109,8 @@ def _marks(ink: np.ndarray, labels: np.ndarray, n: int, slant: float, cy: float)
 
 
 def _rows(marks: list[_Mark]) -> list[list[_Mark]]:
-    """Group marks whose heights overlap into rows, top to bottom (largest marks first)."""
+    """Group marks whose heights overlap into rows, top to bottom (largest marks first; rows
+    that overlap once they are complete are merged)."""
     rows: list[list[_Mark]] = []
     spans: list[list[int]] = []
     for m in sorted(marks, key=lambda m: -m.mass):
@@ -123,6 +124,18 @@ def _rows(marks: list[_Mark]) -> list[list[_Mark]]:
         else:
             rows.append([m])
             spans.append([m.top, m.bottom])
+    # a row grows as marks join it: rows that now overlap are one (a line written at a slope)
+    i = 0
+    while i < len(rows):
+        for j in range(i + 1, len(rows)):
+            (a, b), (c, d) = spans[i], spans[j]
+            if min(b, d) - max(a, c) >= 0.4 * min(b - a, d - c):
+                rows[i] += rows.pop(j)
+                spans.pop(j)
+                spans[i] = [min(a, c), max(b, d)]
+                break
+        else:
+            i += 1
     order = np.argsort([s[0] for s in spans])
     return [rows[i] for i in order]
 
