@@ -74,8 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="threads for training (default: one per physical core, at most 8, whatever "
         "the load). An MLP's matrix products use them all; a CNN splits each batch over "
         "them (another count can change float32 results in the last digits); the classic "
-        "network uses a second one "
-        "for the next block of samples, with the same numbers",
+        "network uses a second one for the next block of samples, with the same numbers",
     )
     p.set_defaults(func=run)
 

@@ -153,7 +153,7 @@ def polarity(grey: np.ndarray, background: np.ndarray) -> str:
     detail = detail[:: max(1, detail.size // SAMPLE)]
     dark, light = -float(np.percentile(detail, 0.5)), float(np.percentile(detail, 99.5))
     if abs(dark - light) < TIE * max(dark, light):
-        block = max(4, math.ceil(max(grey.shape) / BLOCKS))
+        block = block_size(grey.shape)
         if min(grey.shape) >= 3 * block:
             stray = STRAY * max(dark, light)
             bright = roughness(block_levels(grey, block), stray)
@@ -177,6 +177,12 @@ def roughness(levels: np.ndarray, stray: float) -> float:
         coef = np.linalg.lstsq(design[keep], v[keep], rcond=None)[0]
         keep = np.abs(v - design @ coef) <= stray
     return float(1.0 - keep.mean())
+
+
+def block_size(shape: tuple[int, ...]) -> int:
+    """The side of the square blocks of a picture of ``shape (H, W)``: about :data:`BLOCKS`
+    along its longer side, at least 4 pixels."""
+    return max(4, math.ceil(max(shape) / BLOCKS))
 
 
 def block_levels(paper: np.ndarray, block: int, percentile: float = PAPER_PERCENTILE) -> np.ndarray:
@@ -210,7 +216,7 @@ def local_background(paper: np.ndarray, plane: np.ndarray) -> np.ndarray:
     blocks get the border ``plane``.
     """
     h, w = paper.shape
-    block = max(4, math.ceil(max(h, w) / BLOCKS))
+    block = block_size(paper.shape)
     if min(h, w) < 2 * block:
         return plane
     levels = block_levels(paper, block)

@@ -331,13 +331,13 @@ def find_page(grey: np.ndarray, colour: np.ndarray | None = None) -> Page | None
     The picture is split as it is; when that finds no page, again with its writing
     wiped out (a grey closing, then an opening, wider than strokes are), so that big,
     bold digits do not cut the page apart or fill too much of it."""
+    if colour is not None and colour.shape != grey.shape:
+        raise ValueError(f"colour must have the picture's shape {grey.shape}, found {colour.shape}")
     small, factor = _small(grey)
     if min(small.shape) < MIN_SIDE:
         return None
     size = max(3, round(min(small.shape) / 6))
     hats = top_hats(small)  # the writing is judged on the picture as it is
-    if colour is not None and colour.shape != grey.shape:
-        raise ValueError(f"colour must have the picture's shape {grey.shape}, found {colour.shape}")
     tint = None if colour is None else _small(colour)[0]
     best: tuple[float, np.ndarray] | None = None
     for clean in (None, ndimage.grey_closing, ndimage.grey_opening):
