@@ -5,11 +5,14 @@
 The evaluation set's splits are made in SET the first time (benchmarks/reader_set.py,
 the same files from the same seed every time). For each split, each model and each
 preparation (all steps, then each step switched off in turn, then none; the ablation
-on an even sample of ``--ablation-limit`` images of each split), prints one JSON line:
+on an even sample of ``--ablation-limit`` images of each split, with all steps read on
+that sample too, as ``all steps, sample``), prints one JSON line:
 the share of single-digit images read exactly (``digit_accuracy``), of numbers read
 exactly (``number_exact``; also with the count of digits given,
 ``number_exact_given_count``), and per style. The reader
-defaults to the trained one (``ownnet train --model reader``). ``--timing`` reads
+defaults to the trained one (``ownnet train --model reader``). ``no shifts`` is a step
+of the reading, not of the preparation: each digit read once, also by a network
+without convolutions (:mod:`ownnet.shifts`). ``--timing`` reads
 a 4000x3000 phone photo of a five-digit number (made here) and prints the
 seconds it took (wall clock and CPU, best of 3), with the time Pillow alone takes
 to decode it for scale.
@@ -41,11 +44,14 @@ VARIANTS = {
     "no deslant": {"deslant": False},
     "no widening": {"widen": False},
     "no thinning": {"thin": False},
+    "no shifts": {"shifts": False},
     "none of them": {
         "page": False, "light": False, "lines": False, "deslant": False, "widen": False,
-        "thin": False,
+        "thin": False, "shifts": False,
     },
 }  # fmt: skip
+#: the switches that belong to the reading (read_survey), not to the preparation (survey)
+READING = ("shifts",)
 
 
 def load(path: str | None):
@@ -54,17 +60,34 @@ def load(path: str | None):
     return load_model(path)[0] if path else None
 
 
-def evaluate(folder: Path, models: dict, switches: dict, limit: int | None) -> dict:
-    """Read every image of ``folder`` with every model: per model, counts by kind and style."""
+def sample(count: int, limit: int | None) -> list[int]:
+    """Indices of an even sample of ``limit`` of ``count`` images (digits and numbers alike)."""
+    if not limit or limit >= count:
+        return list(range(count))
+    return sorted(set(np.linspace(0, count - 1, limit).round().astype(int).tolist()))
+
+
+def evaluate(
+    folder: Path, models: dict, switches: dict, limit: int | None, also: int | None = None
+) -> list[dict]:
+    """Read an even sample of ``limit`` images of ``folder`` (all with None) with every model:
+    per model, counts by kind and style; with ``also``, a second result for the even
+    sample of ``also`` images, from the same readings."""
     from ownnet.errors import OwnnetError
     from ownnet.reading import read_survey, survey
 
     rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
-    if limit and limit < len(rows):  # an even sample: digits and numbers alike
-        rows = [rows[i] for i in np.linspace(0, len(rows) - 1, limit).round().astype(int)]
-    counts = {name: defaultdict(lambda: [0, 0]) for name in models}
-    seconds = 0.0
-    for row in rows:
+    chosen = sample(len(rows), limit)
+    subsets = [set(chosen)] + ([set(sample(len(rows), also))] if also else [])
+    results = [
+        {"counts": {n: defaultdict(lambda: [0, 0]) for n in models}, "images": 0, "seconds": 0.0}
+        for _ in subsets
+    ]
+    reading = {k: v for k, v in switches.items() if k in READING}
+    switches = {k: v for k, v in switches.items() if k not in READING}
+    for index in sorted(set().union(*subsets)):
+        row = rows[index]
+        mine = [r for r, subset in zip(results, subsets, strict=True) if index in subset]
         path = folder / row["file"]
         hint = len(row["label"]) if row["kind"] == "number" else None
         start = time.perf_counter()
@@ -74,18 +97,21 @@ def evaluate(folder: Path, models: dict, switches: dict, limit: int | None) -> d
                 surveys.append(survey(path, digits=hint, **switches))
         except OwnnetError:
             surveys = []
-        seconds += time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        for result in mine:
+            result["images"] += 1
+            result["seconds"] += seconds
         for name, model in models.items():
-            read = [read_survey(model, s).number for s in surveys] or ["", ""]
+            read = [read_survey(model, s, **reading).number for s in surveys] or ["", ""]
             right = read[0] == row["label"]
-            c = counts[name]
-            for key in (row["kind"], f"{row['kind']}/{row['style']}"):
-                c[key][0] += right
-                c[key][1] += 1
-            if hint:
-                c["number given count"][0] += read[-1] == row["label"]
-                c["number given count"][1] += 1
-    return {"counts": counts, "images": len(rows), "prepare_seconds": seconds}
+            for c in (result["counts"][name] for result in mine):
+                for key in (row["kind"], f"{row['kind']}/{row['style']}"):
+                    c[key][0] += right
+                    c[key][1] += 1
+                if hint:
+                    c["number given count"][0] += read[-1] == row["label"]
+                    c["number given count"][1] += 1
+    return results
 
 
 def share(pair: list[int]) -> float | None:
@@ -105,7 +131,7 @@ def report(split: str, variant: str, result: dict) -> None:
             "numbers": c["number"][1],
             "number_exact_given_count": share(c["number given count"]),
             "by_style": {k: share(v) for k, v in sorted(c.items()) if "/" in k},
-            "prepare_ms_per_image": round(1000 * result["prepare_seconds"] / result["images"], 1),
+            "prepare_ms_per_image": round(1000 * result["seconds"] / max(result["images"], 1), 1),
         }
         print(json.dumps(line), flush=True)
 
@@ -185,11 +211,18 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.set / split
         if not (folder / "manifest.jsonl").is_file():
             reader_set.make(args.set, split)
+        small = args.ablation_limit or args.limit
+        if args.limit and small:
+            small = min(small, args.limit)
         for variant, switches in variants.items():
-            limit = args.limit if not switches else (args.ablation_limit or args.limit)
-            if args.limit and limit:
-                limit = min(limit, args.limit)
-            report(split, variant, evaluate(folder, models, switches, limit))
+            if switches:
+                report(split, variant, evaluate(folder, models, switches, small)[0])
+                continue
+            also = small if args.ablation else None
+            whole, *part = evaluate(folder, models, {}, args.limit, also)
+            report(split, variant, whole)
+            if part:
+                report(split, f"{variant}, sample", part[0])
     if args.timing:
         timing(models)
     return 0

@@ -188,7 +188,8 @@ def read_reader(ctx: Context, output: str) -> dict[str, Any]:
         if line.get("benchmark") == "reader timing":
             values.setdefault("timing", {})[line["model"]] = neutral(line, ctx)
             continue
-        variant = line["preparation"].replace("all steps", "all").replace(" ", "-")
+        variant = line["preparation"].replace("all steps", "all").replace(", ", "-")
+        variant = variant.replace(" ", "-")
         split = values.setdefault(line["split"], {})
         split.setdefault(line["model"], {})[variant] = neutral(line, ctx)
     if not values:

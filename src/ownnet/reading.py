@@ -29,6 +29,7 @@ from ownnet.data.images.place import place
 from ownnet.data.images.stroke import stroke_width
 from ownnet.inspect.confidence import confidences, meaning
 from ownnet.reading_warnings import warnings_for
+from ownnet.shifts import helps, mean_over_shifts, with_shifts
 
 #: The most pieces one mark is cut into.
 MAX_PIECES = 6
@@ -139,12 +140,16 @@ class Reading:
         }
 
 
-def probabilities(model: Any, images: np.ndarray) -> tuple[np.ndarray, str]:
+def probabilities(model: Any, images: np.ndarray, shifts: bool = False) -> tuple[np.ndarray, str]:
     """Per-digit confidences ``(n, 10)`` of uint8 ``images (n, 28, 28)`` and what they mean.
 
     Uses ``model.predict_proba`` when the model has it, else the normalised outputs of
-    :func:`ownnet.inspect.confidence.confidences`.
+    :func:`ownnet.inspect.confidence.confidences`. With ``shifts``, the mean over each
+    image and its copies shifted one pixel each way (:mod:`ownnet.shifts`).
     """
+    if shifts:
+        conf, what = probabilities(model, with_shifts(images))
+        return mean_over_shifts(conf, len(images)), what
     proba = getattr(model, "predict_proba", None)
     if callable(proba):
         return np.asarray(proba(images), dtype=np.float64), meaning(model)
@@ -314,6 +319,7 @@ def read(
     digits: int | None = None,
     name: str | None = None,
     options: Options | None = None,
+    shifts: bool | None = None,
     **switches: Any,
 ) -> Reading:
     """Read the digit or number in ``source`` (path, Pillow image or array) with ``model``.
@@ -325,18 +331,21 @@ def read(
         digits: how many digits the number has, if known (guides cutting touching digits).
         name: what to call the picture in messages.
         options, switches: which preparation steps run (:class:`~ownnet.data.images.Options`).
+        shifts: also read each digit shifted one pixel each way (:mod:`ownnet.shifts`);
+            default: for networks without convolutions.
 
     Raises:
         ImageError: the picture cannot be read or holds no ink.
     """
     surveyed = survey(source, digits=digits, name=name, options=options, **switches)
-    return read_survey(model, surveyed)
+    return read_survey(model, surveyed, shifts=shifts)
 
 
-def read_survey(model: Any, surveyed: Survey) -> Reading:
-    """Let ``model`` read a :class:`Survey`: score every way, keep the best."""
+def read_survey(model: Any, surveyed: Survey, shifts: bool | None = None) -> Reading:
+    """Let ``model`` read a :class:`Survey`: score every way, keep the best (``shifts`` as
+    in :func:`read`)."""
     s = surveyed
-    conf, meaning = probabilities(model, s.images())
+    conf, meaning = probabilities(model, s.images(), helps(model) if shifts is None else shifts)
     scores = [
         {k: _score(way, conf, s, count) for k, way in blob_ways.items()}
         for blob_ways, count in zip(s.ways, s.counts, strict=True)

@@ -33,6 +33,8 @@ from ownnet.inspect.sample_digits import write_samples
 from ownnet.inspect.stack import InspectError, dense_layers, describe, layer_number
 from ownnet.inspect.units import choose_units, weights_figure
 from ownnet.io import load_model
+from ownnet.reading import probabilities
+from ownnet.shifts import helps
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -315,7 +317,8 @@ def run_samples(args: argparse.Namespace) -> int:
         model, _ = load_model(args.model)
         images = np.stack([prepare(p) for p, _ in written])
         labels = np.array([label for _, label in written])
-        predicted = model.predict(images)
+        conf, _ = probabilities(model, images, shifts=helps(model))  # as `ownnet predict` reads
+        predicted = conf.argmax(axis=1)
         right = int(np.sum(predicted == labels))
         for (path, label), p in zip(written, predicted, strict=True):
             if p != label:

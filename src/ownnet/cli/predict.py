@@ -44,7 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "evened out, ruled lines removed, each digit found, deslanted, its strokes made\n"
             "as wide as MNIST's, the longer side scaled to 20 px and the centre of mass put\n"
             "at the centre of a 28x28 picture. The digits are read left to right. A folder\n"
-            "stands for the images in it.\n\n"
+            "stands for the images in it. A network without convolutions (the classic\n"
+            "network, an MLP) also reads each digit shifted one pixel up, down, left and\n"
+            "right, and the mean of the five confidences counts (--no-shifts: once).\n\n"
             "Without MODEL the reader (`ownnet train --model reader`) is used.\n\n"
             "Confidence: for a softmax network the probability; for the classic network\n"
             "(sigmoid outputs) the outputs divided by their sum, which ranks the digits but\n"
@@ -70,7 +72,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--as-is",
         action="store_true",
-        help="the images are already MNIST-style 28x28 (white ink on black): do not prepare them",
+        help="the images are already MNIST-style 28x28 (white ink on black): do not prepare "
+        "them, read each once",
+    )
+    p.add_argument(
+        "--no-shifts",
+        action="store_true",
+        help="read each digit once, where preparation put it (a network without convolutions "
+        "also reads it shifted one pixel each way, by default)",
     )
     steps = p.add_argument_group("preparation steps (all on by default)")
     steps.add_argument("--no-page", action="store_true", help="do not cut a photo to the page")
@@ -178,7 +187,8 @@ def _read_one(model: Any, path: Path, args: argparse.Namespace, switches: dict) 
 
     if args.as_is:
         return _as_is(model, path)
-    return read(model, path, digits=args.digits, **switches)
+    shifts = False if args.no_shifts else None
+    return read(model, path, digits=args.digits, shifts=shifts, **switches)
 
 
 def _as_is(model: Any, path: Path) -> Any:
