@@ -67,6 +67,23 @@ def test_specks_and_rules_are_not_digits_and_rows_are_kept_apart() -> None:
     assert [b.row for b in blobs] == [0, 0, 1, 1]
 
 
+def test_a_digit_in_a_lighter_pen_is_kept_and_a_faint_smear_below_is_not() -> None:
+    """Marks much fainter than the writing are dropped (shading, smudges); a faint mark as
+    tall and heavy as the digits and in their row is a digit (a lighter pen, a shaded field)."""
+    alpha = np.zeros((240, 460))
+    x = 30
+    for i, strokes in enumerate([SEVEN, FOUR, SEVEN, ONE]):
+        w = 20 if strokes is ONE else 70
+        part = ink(strokes, size=(460, 240), box=(x, 40, w, 120), width=9)
+        alpha = np.maximum(alpha, part * (0.3 if i == 1 else 1.0))
+        x += w + 30
+    blobs = blobs_of(on_paper(alpha))
+    assert len(blobs) == 4 and blobs[1].box[1] < 150 < blobs[1].box[3]  # the light 4
+    smear = ink([[(0.0, 0.5), (1.0, 0.5)]], size=(460, 240), box=(60, 185, 90, 40), width=28)
+    blobs = blobs_of(on_paper(np.maximum(alpha, 0.3 * smear)))  # as heavy, but below the row
+    assert len(blobs) == 4 and max(b.box[2] for b in blobs) <= 170
+
+
 def test_a_number_written_uphill_is_one_row() -> None:
     """Rows are grouped heaviest mark first: the bold 4 at the lower end starts a row, the
     bold 5 at the upper end overlaps it too little and starts another, and the digits

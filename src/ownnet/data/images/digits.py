@@ -7,8 +7,10 @@ digits of them:
 * in a row, marks that lie above one another are one digit (the two strokes of
   an open 4, the detached bar of a 5), judged along the writing's slant so that
   the slanted digits of an italic hand are not merged with their neighbours;
-* marks much fainter than the digits (shading, smudges) are dropped, and so are
-  straight lines much longer than the digits are tall (a page's edge, an underline);
+* marks much fainter than the digits (shading, smudges) are dropped, unless they are
+  as tall and as large as the digits and lie in their rows (a digit on a shaded field,
+  in a lighter pen); so are straight lines much longer than the digits are tall (a
+  page's edge, an underline);
 * marks much shorter than the digits (bars, dots, specks) join the digit they
   touch or nearly touch; those far from every digit, or on the picture's edge, are
   dropped, and so are marks along the edge that enclose the digits (a table's frame).
@@ -40,6 +42,8 @@ NEAR = 0.35
 #: A mark thinner than this share of its length is a straight line; a straight line longer
 #: than ``RULE`` times the digits' height is a rule or an edge, not a digit.
 LINE_THICKNESS, RULE = 0.15, 1.6
+#: A faint mark this tall, as a share of the digits' height, is a digit written fainter.
+FAINT_HEIGHT = (0.75, 1.35)
 #: A cut is looked for within this share of a piece's expected width of where it is expected.
 CUT_BAND = 0.35
 
@@ -190,6 +194,27 @@ def _without_rules(marks: list[_Mark]) -> list[_Mark]:
     return kept or marks
 
 
+def _like_digits(m: _Mark, solid: list[_Mark], area: np.ndarray) -> bool:
+    """Whether a faint mark ``m`` is as tall as the heavy ``solid`` marks are, covers half
+    as many pixels (``area`` by label) and holds a quarter of their ink or more (their
+    medians), and lies mostly within their rows: a digit on a shaded field or in a
+    lighter pen, not a smudge or a shadow."""
+    heavy = [s for s in solid if s.mass >= 0.3 * max(x.mass for x in solid)] if solid else []
+    if not heavy:
+        return False
+    h = m.bottom - m.top
+    height = float(np.median([s.bottom - s.top for s in heavy]))
+    pixels = float(np.median([area[s.labels[0]] for s in heavy]))
+    mass = float(np.median([s.mass for s in heavy]))
+    within = min(m.bottom, max(s.bottom for s in heavy)) - max(m.top, min(s.top for s in heavy))
+    return (
+        FAINT_HEIGHT[0] <= h / height <= FAINT_HEIGHT[1]
+        and area[m.labels[0]] >= 0.5 * pixels
+        and m.mass >= 0.25 * mass
+        and within >= 0.6 * h
+    )
+
+
 def _on_edge(m: _Mark, labels: np.ndarray) -> bool:
     return m.top == 0 or m.left == 0 or m.bottom == labels.shape[0] or m.right == labels.shape[1]
 
@@ -246,7 +271,10 @@ def _digit_marks(ink: np.ndarray) -> tuple[np.ndarray, list[list[_Mark]]]:
     cy = float(rows_total @ np.arange(len(ink))) / max(float(rows_total.sum()), 1e-9)
     slant = writing_slant(ink)
     faint = faint_marks(ink, labels, n)
-    marks = [m for m in _marks(ink, labels, n, slant, cy) if not faint[m.labels[0] - 1]]
+    every = _marks(ink, labels, n, slant, cy)
+    marks = [m for m in every if not faint[m.labels[0] - 1]]
+    area = np.bincount(labels.ravel())
+    marks += [m for m in every if faint[m.labels[0] - 1] and _like_digits(m, marks, area)]
     marks = _without_frames(_without_rules(marks), labels)
     biggest = max(marks, key=lambda m: m.mass)
     height = float(max(m.bottom - m.top for m in marks if m.mass >= 0.3 * biggest.mass))
