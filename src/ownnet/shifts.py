@@ -5,11 +5,12 @@ pixels its own weights, so it reads a digit best in exactly the place MNIST's
 digits sit. Preparation puts a digit there by its centre of mass, as MNIST did, but
 a hand's strokes can move that centre by a pixel. Reading the digit also shifted
 one pixel each way and taking the mean of the five confidences steadies the answer:
-on the evaluation set of ``benchmarks/reader.py`` it reads more single digits and
-whole numbers for networks trained from three seeds (the results files give the
-numbers). A convolutional network already tolerates such shifts (its filters slide
-and its pooling forgets exact places), and was trained on shifted digits, so it
-reads each digit once (:func:`helps`).
+book networks trained from three seeds each read more single digits and more whole
+numbers this way on the evaluation sets of ``benchmarks/reader.py`` (the handwriting
+guide's ablation table gives the default model's numbers). A convolutional network
+already tolerates such shifts (its filters slide and its pooling forgets exact
+places), and was trained on shifted digits, so it reads each digit once
+(:func:`helps`).
 """
 
 from __future__ import annotations
