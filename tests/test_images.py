@@ -10,6 +10,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ownnet.data.images import NoInkError, prepare, prepare_steps, stroke_width
+from ownnet.data.images.level import solid_cores
 from ownnet.data.images.stroke import MIN_STROKE
 from ownnet.errors import DataError
 
@@ -35,8 +36,9 @@ def model(mnist):
     return net
 
 
-#: the steps that change the hand switched off: what is left only reframes the digit
-AS_MNIST = {"deslant": False, "thin": False}
+#: the steps that change the hand or the ink's level switched off: what is left only
+#: reframes the digit
+AS_MNIST = {"deslant": False, "thin": False, "level": False}
 
 
 def enlarged(digit: np.ndarray, factor: int = 5) -> Image.Image:
@@ -150,7 +152,7 @@ def test_a_large_photo_gives_what_a_small_one_gives() -> None:
 def test_thin_strokes_are_thickened() -> None:
     grey = np.zeros((400, 400), np.uint8)
     grey[50:350, 199:202] = 255  # a 3 px stroke, 300 px tall: 0.2 px wide at 20 px
-    thin = prepare(grey, thicken=False).astype(float)
+    thin = prepare(grey, thicken=False, level=False).astype(float)  # level would brighten it
     thick = prepare(grey).astype(float)
     assert thick.sum() > thin.sum()
     assert stroke_width(thin / 255) < MIN_STROKE - 0.1  # softened by the resampling only
@@ -158,6 +160,21 @@ def test_thin_strokes_are_thickened() -> None:
     # a stroke as wide as MNIST's is left alone
     grey[50:350, 180:220] = 255
     assert np.array_equal(prepare(grey), prepare(grey, thicken=False))
+
+
+def test_solid_cores_leave_mnist_digits_and_fill_faint_strokes(mnist) -> None:
+    digits = mnist.test.images[:200]
+    leveled = np.stack([solid_cores(d) for d in digits])
+    change = leveled.reshape(200, -1).sum(1) / digits.reshape(200, -1).sum(1).astype(float)
+    assert abs(np.median(change) - 1) < 0.02  # MNIST's own strokes are already solid
+    grey = np.full((120, 100), 230, np.uint8)
+    grey[20:100, 47:53] = 150  # a grey stroke with soft edges
+    grey = ndimage.gaussian_filter(grey.astype(float), 2).astype(np.uint8)
+    plain, solid = prepare(grey, level=False), prepare(grey)
+    ink = plain >= 0.12 * plain.max()
+    assert np.percentile(plain[ink], 70) < 230  # only the strongest pixel is full
+    assert 250 <= np.percentile(solid[ink], 70) <= 253 and solid.sum() > plain.sum()
+    assert corr(solid, plain) > 0.98  # the same digit, brighter
 
 
 def test_stroke_width_of_a_bar() -> None:

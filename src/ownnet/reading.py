@@ -198,7 +198,9 @@ def _ways(
 
 
 def _prepare_piece(piece: Blob, opts: Options) -> np.ndarray:
-    return place(piece.ink, deslant=opts.deslant, widen=opts.widen, thin=opts.thin).image
+    return place(
+        piece.ink, deslant=opts.deslant, widen=opts.widen, thin=opts.thin, level=opts.level
+    ).image
 
 
 def _score(way: _Way, conf: np.ndarray, s: Survey, count: float) -> float:

@@ -30,6 +30,7 @@ STEP_SWITCHES = {
     "no_deslant": "deslant",
     "no_thicken": "widen",
     "no_thin": "thin",
+    "no_level": "level",
 }
 
 
@@ -93,6 +94,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     steps.add_argument(
         "--no-thin", action="store_true", help="do not thin strokes bolder than MNIST's"
+    )
+    steps.add_argument(
+        "--no-level",
+        action="store_true",
+        help="scale the ink to its strongest pixel only, not to solid stroke cores as MNIST's",
     )
     p.set_defaults(func=run)
 

@@ -4,7 +4,8 @@
 (:func:`to_fine`), corrects its slant (:mod:`~ownnet.data.images.slant`) and its
 stroke width (:mod:`~ownnet.data.images.stroke`) there, and puts it in MNIST's
 frame (:func:`~ownnet.data.images.frame.centre`: 20 px box, centre of mass at
-(14, 14) of 28x28).
+(14, 14) of 28x28), with strokes as solid as MNIST's
+(:func:`~ownnet.data.images.level.solid_cores`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PIL import Image
 
 from ownnet.data.images.errors import NoInkError
 from ownnet.data.images.frame import BOX, RESAMPLE, centre
+from ownnet.data.images.level import solid_cores
 from ownnet.data.images.slant import deslant as deslant_ink
 from ownnet.data.images.stroke import set_stroke_width
 
@@ -28,7 +30,8 @@ class Placement:
     """What :func:`place` did to one digit.
 
     Attributes:
-        image: uint8 ``(28, 28)``: 0 background, 255 for the strongest ink.
+        image: uint8 ``(28, 28)``: 0 background, 255 for the strongest ink (with ``level``,
+            for the strongest 30% of its ink pixels).
         fine: the digit at 4x the output scale after the corrections, float ``(h, w)``.
         slant: the ink's slant before deslanting (:func:`~ownnet.data.images.slant.slant`).
         stroke: stroke width at 28x28 before and after the stroke correction.
@@ -60,7 +63,12 @@ def to_fine(crop: np.ndarray) -> np.ndarray:
 
 
 def place(
-    crop: np.ndarray, *, deslant: bool = True, widen: bool = True, thin: bool = True
+    crop: np.ndarray,
+    *,
+    deslant: bool = True,
+    widen: bool = True,
+    thin: bool = True,
+    level: bool = True,
 ) -> Placement:
     """One digit's ink ``crop (h, w)`` (0..1, cropped to the ink) → MNIST-style 28x28.
 
@@ -69,6 +77,7 @@ def place(
         deslant: shear it to MNIST's typical slant.
         widen: widen strokes thinner than MNIST's.
         thin: thin strokes bolder than MNIST's.
+        level: make the strokes' cores full ink, as MNIST's are.
     """
     fine = crop_to_ink(to_fine(crop))
     before = 0.0
@@ -77,4 +86,7 @@ def place(
         fine = crop_to_ink(fine)
     fine, width_before, width_after = set_stroke_width(fine, widen=widen, thin=thin)
     fine = crop_to_ink(fine)
-    return Placement(centre(fine), fine, before, (width_before, width_after))
+    image = centre(fine)
+    return Placement(
+        solid_cores(image) if level else image, fine, before, (width_before, width_after)
+    )

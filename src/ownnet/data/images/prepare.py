@@ -37,6 +37,7 @@ class Options:
         deslant: shear the digit to MNIST's typical slant.
         widen: widen strokes thinner than MNIST's (``thicken`` in older code).
         thin: thin strokes bolder than MNIST's.
+        level: make the strokes' cores full ink, as MNIST's are.
     """
 
     page: bool = True
@@ -45,6 +46,7 @@ class Options:
     deslant: bool = True
     widen: bool = True
     thin: bool = True
+    level: bool = True
 
     @classmethod
     def make(cls, options: Options | None = None, **switches: Any) -> Options:
@@ -159,6 +161,7 @@ def prepare_ink(scene: Scene, ink: np.ndarray, options: Options) -> Prepared:
         deslant=options.deslant,
         widen=options.widen,
         thin=options.thin,
+        level=options.level,
     )
     scale = BOX / max(bottom - top, right - left)
     return Prepared(
