@@ -167,6 +167,9 @@ def test_solid_cores_leave_mnist_digits_and_fill_faint_strokes(mnist) -> None:
     leveled = np.stack([solid_cores(d) for d in digits])
     change = leveled.reshape(200, -1).sum(1) / digits.reshape(200, -1).sum(1).astype(float)
     assert abs(np.median(change) - 1) < 0.02  # MNIST's own strokes are already solid
+    block = np.zeros((28, 28), np.uint8)
+    block[8:20, 10:18] = 255
+    assert np.array_equal(solid_cores(block), block)  # solid ink is never made fainter
     grey = np.full((120, 100), 230, np.uint8)
     grey[20:100, 47:53] = 150  # a grey stroke with soft edges
     grey = ndimage.gaussian_filter(grey.astype(float), 2).astype(np.uint8)

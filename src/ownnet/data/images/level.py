@@ -25,11 +25,13 @@ INK = 0.12
 
 def solid_cores(image: np.ndarray) -> np.ndarray:
     """``image`` uint8 ``(28, 28)`` (0 background, 255 its strongest ink) scaled so that the
-    strongest :data:`FULL` of its ink pixels are at least :data:`CORE` (clipped at 255);
-    uint8 ``(28, 28)``."""
+    strongest :data:`FULL` of its ink pixels are at least :data:`CORE` (clipped at 255); ink
+    that solid already is left as it is (never made fainter); uint8 ``(28, 28)``."""
     x = np.asarray(image, dtype=np.float64)
     ink = x[x >= INK * x.max(initial=0.0)]
     if not ink.size or ink.max() <= 0:
         return np.asarray(image, dtype=np.uint8)
     core = float(np.percentile(ink, 100.0 * (1.0 - FULL)))
+    if core >= CORE:
+        return np.asarray(image, dtype=np.uint8)
     return np.round(np.clip(x * (CORE / max(core, 1.0)), 0.0, 255.0)).astype(np.uint8)
