@@ -7,8 +7,8 @@ above 30 of 255) are above 200, and a digit holds about 93 pixels' worth of ink
 only its single strongest pixel is full ink is fainter than that (about 81 pixels'
 worth on the evaluation set of ``benchmarks/reader.py``), and a network trained on
 MNIST as it is reads such a faint digit less surely. :func:`solid_cores` scales each
-digit so that :data:`FULL` of its ink pixels reach full ink, which brings the median
-evaluation digit to MNIST's median ink.
+digit so that the strongest :data:`FULL` of its ink pixels reach :data:`CORE`, near full
+ink, which brings the median evaluation digit close to MNIST's (about 92 pixels' worth).
 """
 
 from __future__ import annotations
