@@ -198,9 +198,7 @@ def _ways(
 
 
 def _prepare_piece(piece: Blob, opts: Options) -> np.ndarray:
-    return place(
-        piece.ink, deslant=opts.deslant, widen=opts.widen, thin=opts.thin, level=opts.level
-    ).image
+    return place(piece.ink, **opts.placing()).image
 
 
 def _score(way: _Way, conf: np.ndarray, s: Survey, count: float) -> float:

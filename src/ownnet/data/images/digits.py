@@ -194,25 +194,30 @@ def _without_rules(marks: list[_Mark]) -> list[_Mark]:
     return kept or marks
 
 
-def _like_digits(m: _Mark, solid: list[_Mark], area: np.ndarray) -> bool:
-    """Whether a faint mark ``m`` is as tall as the heavy ``solid`` marks are, covers half
-    as many pixels (``area`` by label) and holds a quarter of their ink or more (their
-    medians), and lies mostly within their rows: a digit on a shaded field or in a
-    lighter pen, not a smudge or a shadow."""
+def _faint_digits(faint: list[_Mark], solid: list[_Mark], area: np.ndarray) -> list[_Mark]:
+    """The ``faint`` marks that are as tall as the heavy ``solid`` marks are, cover half as
+    many pixels (``area`` by label) and hold a quarter of their ink or more (their
+    medians), and lie mostly within their rows: digits on a shaded field or in a lighter
+    pen, not smudges or shadows."""
     heavy = [s for s in solid if s.mass >= 0.3 * max(x.mass for x in solid)] if solid else []
     if not heavy:
-        return False
-    h = m.bottom - m.top
+        return []
     height = float(np.median([s.bottom - s.top for s in heavy]))
     pixels = float(np.median([area[s.labels[0]] for s in heavy]))
     mass = float(np.median([s.mass for s in heavy]))
-    within = min(m.bottom, max(s.bottom for s in heavy)) - max(m.top, min(s.top for s in heavy))
-    return (
-        FAINT_HEIGHT[0] <= h / height <= FAINT_HEIGHT[1]
-        and area[m.labels[0]] >= 0.5 * pixels
-        and m.mass >= 0.25 * mass
-        and within >= 0.6 * h
-    )
+    top, bottom = min(s.top for s in heavy), max(s.bottom for s in heavy)
+
+    def like_digits(m: _Mark) -> bool:
+        h = m.bottom - m.top
+        within = min(m.bottom, bottom) - max(m.top, top)
+        return (
+            FAINT_HEIGHT[0] <= h / height <= FAINT_HEIGHT[1]
+            and area[m.labels[0]] >= 0.5 * pixels
+            and m.mass >= 0.25 * mass
+            and within >= 0.6 * h
+        )
+
+    return [m for m in faint if like_digits(m)]
 
 
 def _on_edge(m: _Mark, labels: np.ndarray) -> bool:
@@ -273,8 +278,8 @@ def _digit_marks(ink: np.ndarray) -> tuple[np.ndarray, list[list[_Mark]]]:
     faint = faint_marks(ink, labels, n)
     every = _marks(ink, labels, n, slant, cy)
     marks = [m for m in every if not faint[m.labels[0] - 1]]
-    area = np.bincount(labels.ravel())
-    marks += [m for m in every if faint[m.labels[0] - 1] and _like_digits(m, marks, area)]
+    pale = [m for m in every if faint[m.labels[0] - 1]]
+    marks += _faint_digits(pale, marks, np.bincount(labels.ravel()))
     marks = _without_frames(_without_rules(marks), labels)
     biggest = max(marks, key=lambda m: m.mass)
     height = float(max(m.bottom - m.top for m in marks if m.mass >= 0.3 * biggest.mass))

@@ -60,6 +60,11 @@ class Options:
             raise TypeError(f"unknown preparation step(s) {unknown}; the steps are {sorted(known)}")
         return dataclasses.replace(options or cls(), **switches)
 
+    def placing(self) -> dict[str, bool]:
+        """The switches of :func:`~ownnet.data.images.place.place` (the steps of one digit)."""
+        steps = ("deslant", "widen", "thin", "level")
+        return {step: getattr(self, step) for step in steps}
+
 
 @dataclass(frozen=True)
 class Scene:
@@ -156,13 +161,7 @@ def prepare_ink(scene: Scene, ink: np.ndarray, options: Options) -> Prepared:
     digit = keep_digits(ink)
     box = ink_box(digit)
     top, left, bottom, right = box
-    placement = place(
-        digit[top:bottom, left:right],
-        deslant=options.deslant,
-        widen=options.widen,
-        thin=options.thin,
-        level=options.level,
-    )
+    placement = place(digit[top:bottom, left:right], **options.placing())
     scale = BOX / max(bottom - top, right - left)
     return Prepared(
         placement.image, scene.grey, digit, scene.contrast.polarity, box, scale, scene.name,
