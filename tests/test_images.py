@@ -152,10 +152,11 @@ def test_a_large_photo_gives_what_a_small_one_gives() -> None:
 def test_thin_strokes_are_thickened() -> None:
     grey = np.zeros((400, 400), np.uint8)
     grey[50:350, 199:202] = 255  # a 3 px stroke, 300 px tall: 0.2 px wide at 20 px
-    thin = prepare(grey, thicken=False, level=False).astype(float)  # level would brighten it
-    thick = prepare(grey).astype(float)
+    # level would brighten it; a shear (the line stands at slant 0) would soften it more
+    thin = prepare(grey, thicken=False, level=False, deslant=False).astype(float)
+    thick = prepare(grey, deslant=False).astype(float)
     assert thick.sum() > thin.sum()
-    assert stroke_width(thin / 255) < MIN_STROKE - 0.1  # softened by the resampling only
+    assert stroke_width(thin / 255) < MIN_STROKE - 0.05  # softened by the resampling only
     assert stroke_width(thick / 255) > MIN_STROKE - 0.15
     # a stroke as wide as MNIST's is left alone
     grey[50:350, 180:220] = 255

@@ -13,7 +13,7 @@ from ownnet.data.images import Options, background, find_scene, prepare, prepare
 from ownnet.data.images.background import border_plane, polarity
 from ownnet.data.images.lines import find_lines
 from ownnet.data.images.page import MAX_RAGGED, find_page, raggedness, rectangularity
-from ownnet.data.images.slant import TARGET, deslant, slant
+from ownnet.data.images.slant import TYPICAL, deslant, slant
 from ownnet.data.images.stroke import MAX_STROKE, MIN_STROKE, stroke_width
 
 SEVEN = [[(0.1, 0.05), (0.9, 0.05), (0.35, 0.95)]]
@@ -70,7 +70,8 @@ def test_a_page_on_a_darker_table_is_cut_out(surface: float) -> None:
     assert 50 <= top <= 80 and 90 <= left <= 120 and 320 <= bottom <= 350 and 290 <= right <= 330
     assert rectangularity(found.mask) > 0.9
     alone = prepare(page)
-    assert corr(prepare(photo), alone) > 0.9  # the page is turned by 4 degrees
+    assert corr(prepare(photo), alone) > 0.85  # the page is turned by 4 degrees, and the 7
+    # with it: a slant among MNIST's typical ones is kept
     if surface < 0.5:  # without the step the page itself is taken for ink
         assert corr(prepare(photo, page=False), alone) < 0.5
 
@@ -314,13 +315,28 @@ def test_deslant_brings_the_slant_to_mnists_and_keeps_rows() -> None:
     assert slant(alpha) < -0.3
     upright, before = deslant(alpha.astype(np.float32))
     assert before == pytest.approx(slant(alpha))
-    assert slant(upright) == pytest.approx(TARGET, abs=0.02)
+    assert slant(upright) == pytest.approx(TYPICAL[0], abs=0.02)  # the nearer end
     assert upright.shape[0] == alpha.shape[0]
     assert upright.sum() == pytest.approx(alpha.sum(), rel=0.01)
     leaning = prepare_steps(on_paper(alpha))
     assert leaning.placement.slant == pytest.approx(slant(alpha), abs=0.05)
     kept = prepare(on_paper(alpha), deslant=False)
     assert slant(leaning.image.astype(float)) > slant(kept.astype(float)) + 0.2
+
+
+@pytest.mark.parametrize(
+    "lean, typical", [(-0.5, False), (0.0, False), (0.2, True), (0.25, True), (0.4, False)]
+)
+def test_deslant_leaves_a_typical_slant_alone(lean: float, typical: bool) -> None:
+    # this 4 stands at slant 0.14 (leaning left) when drawn with no lean
+    alpha = ink(FOUR, size=(300, 240), box=(40, 40, 100, 160), lean=lean).astype(np.float32)
+    out, before = deslant(alpha)
+    low, high = TYPICAL
+    assert (low < before < high) == typical
+    if typical:
+        assert out is alpha
+    else:  # to the range's nearer end
+        assert slant(out) == pytest.approx(high if before > high else low, abs=0.02)
 
 
 @pytest.mark.parametrize("width", [8.0, 28.0, 60.0])

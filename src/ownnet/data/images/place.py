@@ -74,7 +74,7 @@ def place(
 
     Args:
         crop: the ink of one digit.
-        deslant: shear it to MNIST's typical slant.
+        deslant: shear it into MNIST's typical slants.
         widen: widen strokes thinner than MNIST's.
         thin: thin strokes bolder than MNIST's.
         level: make the strokes' cores full ink, as MNIST's are.
