@@ -63,9 +63,7 @@ def shear(ink: np.ndarray, k: float) -> np.ndarray:
     ).astype(np.float32)
 
 
-def deslant(
-    ink: np.ndarray, typical: tuple[float, float] = TYPICAL
-) -> tuple[np.ndarray, float]:
+def deslant(ink: np.ndarray, typical: tuple[float, float] = TYPICAL) -> tuple[np.ndarray, float]:
     """Shear ``ink (H, W)`` so that its slant comes into the range ``typical``, to its
     nearer end: ``(sheared, slant before)``; ink already in the range is returned as it is.
 
