@@ -11,10 +11,11 @@ from PIL import Image
 
 from ownnet.classic import Network as Classic
 from ownnet.cli import main
+from ownnet.data.augment import transform
 from ownnet.io import save_model
 from ownnet.nn import Network
 from ownnet.reading import probabilities, read
-from ownnet.shifts import SHIFTS, helps, mean_over_shifts, shifted, with_shifts
+from ownnet.shifts import SHIFTS, helps, mean_over_shifts, with_shifts
 
 
 def rolled(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -32,9 +33,9 @@ def rolled(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("rows, cols", [(0, 1), (0, -1), (1, 0), (-1, 0), (2, -3), (0, 0)])
-def test_shifted_moves_ink_and_brings_in_blank(rows: int, cols: int) -> None:
+def test_whole_pixel_shifts_move_ink_and_bring_in_blank(rows: int, cols: int) -> None:
     images = np.random.default_rng(0).integers(1, 256, (3, 28, 28), dtype=np.uint8)
-    got = shifted(images, rows, cols)
+    got = transform(images, 0.0, (rows, cols))
     assert got.dtype == np.uint8 and got.shape == images.shape
     np.testing.assert_array_equal(got, rolled(images, rows, cols))
 
@@ -44,7 +45,7 @@ def test_with_shifts_orders_copies_by_shift_and_the_mean_undoes_it() -> None:
     copies = with_shifts(images)
     assert copies.shape == (len(SHIFTS) * 4, 28, 28)
     for k, (r, c) in enumerate(SHIFTS):
-        np.testing.assert_array_equal(copies[4 * k : 4 * k + 4], shifted(images, r, c))
+        np.testing.assert_array_equal(copies[4 * k : 4 * k + 4], transform(images, 0.0, (r, c)))
     values = np.arange(len(SHIFTS) * 4 * 10, dtype=np.float64).reshape(-1, 10)
     expected = np.mean([values[4 * k : 4 * k + 4] for k in range(len(SHIFTS))], axis=0)
     np.testing.assert_allclose(mean_over_shifts(values, 4), expected)
@@ -54,7 +55,7 @@ def test_probabilities_with_shifts_are_the_mean_of_five_readings() -> None:
     net = Classic(seed=3)
     images = np.random.default_rng(2).integers(0, 256, (6, 28, 28), dtype=np.uint8)
     got, meaning = probabilities(net, images, shifts=True)
-    one_by_one = [probabilities(net, shifted(images, r, c))[0] for r, c in SHIFTS]
+    one_by_one = [probabilities(net, transform(images, 0.0, (r, c)))[0] for r, c in SHIFTS]
     np.testing.assert_allclose(got, np.mean(one_by_one, axis=0), rtol=1e-12)
     assert meaning == probabilities(net, images)[1]
     assert not np.allclose(got, one_by_one[0])  # the shifted copies do count

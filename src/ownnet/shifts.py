@@ -19,27 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from ownnet.data.augment import transform
 from ownnet.nn.conv import Conv2D
 
 #: ``(rows, columns)`` each digit is moved by; the first is the digit as prepared.
 SHIFTS = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
 
 
-def shifted(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """``images (n, h, w)`` moved ``rows`` down and ``cols`` right (negative: up, left); the
-    pixels moved in are 0 (no ink), the ones moved out are dropped."""
-    out = np.zeros_like(images)
-    h, w = images.shape[1:]
-    out[:, max(rows, 0) : h + min(rows, 0), max(cols, 0) : w + min(cols, 0)] = images[
-        :, max(-rows, 0) : h + min(-rows, 0), max(-cols, 0) : w + min(-cols, 0)
-    ]
-    return out
-
-
 def with_shifts(images: np.ndarray) -> np.ndarray:
     """``images (n, h, w)`` in every place of :data:`SHIFTS`: ``(len(SHIFTS) * n, h, w)``,
-    copy ``k`` of image ``i`` at ``k * n + i``."""
-    return np.concatenate([shifted(images, r, c) for r, c in SHIFTS])
+    copy ``k`` of image ``i`` at ``k * n + i``; the pixels moved in are 0 (no ink)
+    (:func:`~ownnet.data.augment.transform`: whole-pixel shifts are exact)."""
+    return np.concatenate([transform(images, 0.0, shift) for shift in SHIFTS])
 
 
 def mean_over_shifts(confidences: np.ndarray, n: int) -> np.ndarray:

@@ -199,9 +199,10 @@ def _faint_digits(faint: list[_Mark], solid: list[_Mark], area: np.ndarray) -> l
     many pixels (``area`` by label) and hold a quarter of their ink or more (their
     medians), and lie mostly within their rows: digits on a shaded field or in a lighter
     pen, not smudges or shadows."""
-    heavy = [s for s in solid if s.mass >= 0.3 * max(x.mass for x in solid)] if solid else []
-    if not heavy:
+    if not solid:
         return []
+    biggest = max(s.mass for s in solid)
+    heavy = [s for s in solid if s.mass >= 0.3 * biggest]
     height = float(np.median([s.bottom - s.top for s in heavy]))
     pixels = float(np.median([area[s.labels[0]] for s in heavy]))
     mass = float(np.median([s.mass for s in heavy]))

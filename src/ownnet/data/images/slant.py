@@ -11,9 +11,9 @@ MNIST's own digits lean a little to the right: median slant -0.10 (5% below -0.5
 5% above 0.34, measured on the 60,000 training digits). :func:`deslant` brings a
 digit's slant into :data:`TYPICAL`, the middle fifth of MNIST's slants, rather than
 upright, so a network trained on MNIST as it is sees what it knows; a digit whose
-slant already lies there is left as it is. Bringing every
-digit to the median instead read fewer digits with book networks of three seeds on
-the evaluation sets of ``benchmarks/reader.py`` (0.5 points on average).
+slant already lies there is left as it is. Bringing every digit to the median instead
+read fewer digits with book networks of three seeds on the evaluation sets of
+``benchmarks/reader.py`` (0.5 points on average).
 """
 
 from __future__ import annotations
