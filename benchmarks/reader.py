@@ -44,11 +44,12 @@ VARIANTS = {
     "no deslant": {"deslant": False},
     "no widening": {"widen": False},
     "no thinning": {"thin": False},
+    "no hairline widening": {"hairlines": False},
     "no ink level": {"level": False},
     "no shifts": {"shifts": False},
     "none of them": {
         "page": False, "light": False, "lines": False, "deslant": False, "widen": False,
-        "thin": False, "level": False, "shifts": False,
+        "thin": False, "hairlines": False, "level": False, "shifts": False,
     },
 }  # fmt: skip
 #: the switches that belong to the reading (read_survey), not to the preparation (survey)

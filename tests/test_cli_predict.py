@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -12,6 +13,8 @@ from PIL import Image, ImageDraw
 
 from ownnet.classic import Network as Classic
 from ownnet.cli import main
+from ownnet.cli.predict import STEP_SWITCHES
+from ownnet.data.images import Options
 from ownnet.io import save_model
 
 
@@ -75,6 +78,21 @@ def test_a_number_is_read_left_to_right_with_json(model_file: Path, tmp_path: Pa
     for d in first["digits"]:
         assert len(d["top3"]) == 3 and d["top3"][0][0] == d["digit"] and 0 < d["confidence"] <= 1
     assert lines[1]["number"] == "1" and isinstance(lines[1]["warnings"], list)
+
+
+def test_every_preparation_step_has_a_switch(model_file: Path, tmp_path: Path, capsys) -> None:
+    assert sorted(STEP_SWITCHES.values()) == sorted(f.name for f in dataclasses.fields(Options))
+    im = Image.new("L", (160, 200), 235)  # a 2 in a font's style: bold curve, hairline base
+    draw = ImageDraw.Draw(im)
+    curve = [(40, 70), (55, 40), (90, 35), (115, 60), (100, 100), (40, 160)]
+    draw.line(curve, fill=20, width=14, joint="curve")
+    draw.line([(40, 160), (125, 160)], fill=20, width=1)
+    im.save(tmp_path / "two.png")
+    tops = []
+    for extra in ([], ["--no-hairlines"]):
+        assert main(["predict", str(model_file), str(tmp_path / "two.png"), "--json", *extra]) == 0
+        tops.append(json.loads(capsys.readouterr().out)["digits"][0]["top3"])
+    assert tops[0] != tops[1]  # the switch reaches the preparation
 
 
 def test_expected_count_and_warnings(model_file: Path, tmp_path: Path, capsys) -> None:

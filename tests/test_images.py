@@ -38,7 +38,7 @@ def model(mnist):
 
 #: the steps that change the hand or the ink's level switched off: what is left only
 #: reframes the digit
-AS_MNIST = {"deslant": False, "thin": False, "level": False}
+AS_MNIST = {"deslant": False, "thin": False, "hairlines": False, "level": False}
 
 
 def enlarged(digit: np.ndarray, factor: int = 5) -> Image.Image:
@@ -153,7 +153,8 @@ def test_thin_strokes_are_thickened() -> None:
     grey = np.zeros((400, 400), np.uint8)
     grey[50:350, 199:202] = 255  # a 3 px stroke, 300 px tall: 0.2 px wide at 20 px
     # level would brighten it; a shear (the line stands at slant 0) would soften it more
-    thin = prepare(grey, thicken=False, level=False, deslant=False).astype(float)
+    thin = prepare(grey, thicken=False, hairlines=False, level=False, deslant=False)
+    thin = thin.astype(float)
     thick = prepare(grey, deslant=False).astype(float)
     assert thick.sum() > thin.sum()
     assert stroke_width(thin / 255) < MIN_STROKE - 0.05  # softened by the resampling only

@@ -30,6 +30,7 @@ STEP_SWITCHES = {
     "no_deslant": "deslant",
     "no_thicken": "widen",
     "no_thin": "thin",
+    "no_hairlines": "hairlines",
     "no_level": "level",
 }
 
@@ -94,6 +95,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     steps.add_argument(
         "--no-thin", action="store_true", help="do not thin strokes bolder than MNIST's"
+    )
+    steps.add_argument(
+        "--no-hairlines",
+        action="store_true",
+        help="keep a font's hairlines (thin parts of strokes) as thin as they are",
     )
     steps.add_argument(
         "--no-level",

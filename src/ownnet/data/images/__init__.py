@@ -20,7 +20,8 @@ module:
 5. :mod:`~ownnet.data.images.ink` - faint noise and far specks dropped;
 6. :mod:`~ownnet.data.images.slant` - the digit sheared to MNIST's typical slant;
 7. :mod:`~ownnet.data.images.stroke` - strokes widened or thinned into MNIST's
-   range of widths;
+   range of widths, and a font's hairlines widened to MNIST's thinnest pens (along the
+   :mod:`~ownnet.data.images.skeleton` of the ink);
 8. :mod:`~ownnet.data.images.place` - the longer side scaled to 20 px and the
    centre of mass put on (14, 14), in uint8 ``(28, 28)``.
 

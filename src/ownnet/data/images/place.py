@@ -2,7 +2,8 @@
 
 :func:`place` takes the ink of one digit to a picture at 4x the output scale
 (:func:`to_fine`), corrects its slant (:mod:`~ownnet.data.images.slant`) and its
-stroke width (:mod:`~ownnet.data.images.stroke`) there, and puts it in MNIST's
+stroke width (:mod:`~ownnet.data.images.stroke`: the mean width into MNIST's range,
+then no hairline thinner than MNIST's thinnest pens) there, and puts it in MNIST's
 frame (:func:`~ownnet.data.images.frame.centre`: 20 px box, centre of mass at
 (14, 14) of 28x28), with strokes as solid as MNIST's
 (:func:`~ownnet.data.images.level.solid_cores`).
@@ -19,7 +20,7 @@ from ownnet.data.images.errors import NoInkError
 from ownnet.data.images.frame import BOX, RESAMPLE, centre
 from ownnet.data.images.level import solid_cores
 from ownnet.data.images.slant import deslant as deslant_ink
-from ownnet.data.images.stroke import set_stroke_width
+from ownnet.data.images.stroke import output_width, set_stroke_width, widen_hairlines
 
 #: The corrections work at this many times the output resolution.
 FINE = 4
@@ -34,7 +35,8 @@ class Placement:
             for the strongest 30% of its ink pixels).
         fine: the digit at 4x the output scale after the corrections, float ``(h, w)``.
         slant: the ink's slant before deslanting (:func:`~ownnet.data.images.slant.slant`).
-        stroke: stroke width at 28x28 before and after the stroke correction.
+        stroke: stroke width at 28x28 before and after the stroke corrections (widening,
+            thinning and hairlines).
     """
 
     image: np.ndarray
@@ -68,6 +70,7 @@ def place(
     deslant: bool = True,
     widen: bool = True,
     thin: bool = True,
+    hairlines: bool = True,
     level: bool = True,
 ) -> Placement:
     """One digit's ink ``crop (h, w)`` (0..1, cropped to the ink) → MNIST-style 28x28.
@@ -77,6 +80,8 @@ def place(
         deslant: shear it into MNIST's typical slants.
         widen: widen strokes thinner than MNIST's.
         thin: thin strokes bolder than MNIST's.
+        hairlines: widen the thin parts of strokes (a font's hairlines) to MNIST's
+            thinnest pens.
         level: make the strokes' cores full ink, as MNIST's are.
     """
     fine = crop_to_ink(to_fine(crop))
@@ -86,6 +91,9 @@ def place(
         fine = crop_to_ink(fine)
     fine, width_before, width_after = set_stroke_width(fine, widen=widen, thin=thin)
     fine = crop_to_ink(fine)
+    if hairlines:
+        fine = crop_to_ink(widen_hairlines(fine))
+        width_after = output_width(fine)
     image = centre(fine)
     return Placement(
         solid_cores(image) if level else image, fine, before, (width_before, width_after)

@@ -37,6 +37,8 @@ class Options:
         deslant: shear the digit to MNIST's typical slant.
         widen: widen strokes thinner than MNIST's (``thicken`` in older code).
         thin: thin strokes bolder than MNIST's.
+        hairlines: widen the thin parts of strokes (a font's hairlines) to MNIST's
+            thinnest pens.
         level: make the strokes' cores full ink, as MNIST's are.
     """
 
@@ -46,6 +48,7 @@ class Options:
     deslant: bool = True
     widen: bool = True
     thin: bool = True
+    hairlines: bool = True
     level: bool = True
 
     @classmethod
@@ -62,7 +65,7 @@ class Options:
 
     def placing(self) -> dict[str, bool]:
         """The switches of :func:`~ownnet.data.images.place.place` (the steps of one digit)."""
-        steps = ("deslant", "widen", "thin", "level")
+        steps = ("deslant", "widen", "thin", "hairlines", "level")
         return {step: getattr(self, step) for step in steps}
 
 
