@@ -3,7 +3,9 @@
     python benchmarks/reader.py --set SET --book book.npz [--reader reader.npz] [--ablation]
 
 The evaluation set's splits are made in SET the first time (benchmarks/reader_set.py,
-the same files from the same seed every time). For each split, each model and each
+the same files from the same seed every time), and made again when this machine's fonts
+are not those a split was made with; a ``reader set`` line says what each split
+follows from. For each split, each model and each
 preparation (all steps, then each step switched off in turn, then none; the ablation
 on an even sample of ``--ablation-limit`` images of each split, with all steps read on
 that sample too, as ``all steps, sample``), prints one JSON line:
@@ -211,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     variants = VARIANTS if args.ablation else {"all steps": {}}
     for split in args.splits.split(","):
         folder = args.set / split
-        if not (folder / "manifest.jsonl").is_file():
+        recipe = reader_set.made_with(split)
+        if not (folder / "manifest.jsonl").is_file() or reader_set.made(folder) != recipe:
             reader_set.make(args.set, split)
+        print(json.dumps({"benchmark": "reader set", **recipe}), flush=True)
         small = args.ablation_limit or args.limit
         if args.limit and small:
             small = min(small, args.limit)

@@ -13,7 +13,10 @@ from the second) and typed digits in the system's fonts. The styles
 (benchmarks/handwriting_paper.py): clean scans, phone photos with uneven light,
 pages on a table, ruled and grid paper, pencil, chalk on a board, transparent
 PNGs and screen drawings, with blur, noise and JPEG. Everything follows from the
-seed: the same command writes the same files. Keep the output out of git.
+seed and the fonts the machine has (Debian's ``fonts-dejavu`` and ``fonts-liberation``,
+which comes with Chromium, give all twelve): the same command on such a machine writes
+the same files. ``OUT/SPLIT/made.json`` records the seed, the counts and the fonts
+(:func:`made_with`). Keep the output out of git.
 """
 
 from __future__ import annotations
@@ -153,12 +156,29 @@ def scene(alpha: np.ndarray, style: str, rng, height: float) -> tuple[bytes, str
     return hp.encode(rng, rgb, "jpg"), "jpg", tags + [ink]
 
 
+def made_with(split: str, n_digits: int = 600, n_numbers: int = 200, seed: int = 0) -> dict:
+    """What the files of ``split`` follow from on this machine: the seed, the counts and
+    the fonts of the typed digits (every other one of those found, by split)."""
+    fonts = pens.available_fonts()
+    fonts = fonts[0::2] if split == "dev" else fonts[1::2]
+    return {"split": split, "seed": seed, "digits": n_digits, "numbers": n_numbers,
+            "fonts": fonts}  # fmt: skip
+
+
+def made(folder: Path) -> dict | None:
+    """``folder/made.json`` (what a split was made with), or None for a set without it."""
+    try:
+        return json.loads((folder / "made.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def make(out: Path, split: str, n_digits: int = 600, n_numbers: int = 200, seed: int = 0) -> Path:
     """Write the images of ``split`` and their manifest into ``out/split``."""
     rng = np.random.default_rng([seed, SPLITS[split]])
     mnist = mnist_test()
-    fonts = pens.available_fonts()
-    fonts = fonts[0::2] if split == "dev" else fonts[1::2]
+    recipe = made_with(split, n_digits, n_numbers, seed)
+    fonts = recipe["fonts"]
     folder = out / split
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -188,6 +208,7 @@ def make(out: Path, split: str, n_digits: int = 600, n_numbers: int = 200, seed:
         })  # fmt: skip
     manifest = folder / "manifest.jsonl"
     manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "made.json").write_text(json.dumps(recipe) + "\n")
     return manifest
 
 

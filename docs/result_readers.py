@@ -182,11 +182,15 @@ def read_kinds(ctx: Context, output: str) -> dict[str, Any]:
 
 def read_reader(ctx: Context, output: str) -> dict[str, Any]:
     """``reader.py``: per split, model and preparation (``all``, ``no-page``, ...) the
-    shares read exactly; per model the timing of one large photo."""
+    shares read exactly; per model the timing of one large photo; per split what its
+    files follow from (``sets``: seed, counts, fonts)."""
     values: dict[str, Any] = {}
     for line in json_lines(output):
         if line.get("benchmark") == "reader timing":
             values.setdefault("timing", {})[line["model"]] = neutral(line, ctx)
+            continue
+        if line.get("benchmark") == "reader set":  # what the split's files follow from
+            values.setdefault("sets", {})[line["split"]] = neutral(line, ctx)
             continue
         variant = line["preparation"].replace("all steps", "all").replace(", ", "-")
         variant = variant.replace(" ", "-")
