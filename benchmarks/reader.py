@@ -213,9 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = VARIANTS if args.ablation else {"all steps": {}}
     for split in args.splits.split(","):
         folder = args.set / split
-        recipe = reader_set.made_with(split)
-        if not (folder / "manifest.jsonl").is_file() or reader_set.made(folder) != recipe:
-            reader_set.make(args.set, split)
+        recipe = reader_set.ensure(args.set, split)
         print(json.dumps({"benchmark": "reader set", **recipe}), flush=True)
         small = args.ablation_limit or args.limit
         if args.limit and small:

@@ -173,11 +173,29 @@ def made(folder: Path) -> dict | None:
         return None
 
 
-def make(out: Path, split: str, n_digits: int = 600, n_numbers: int = 200, seed: int = 0) -> Path:
-    """Write the images of ``split`` and their manifest into ``out/split``."""
+def ensure(out: Path, split: str) -> dict:
+    """``out/split`` as :func:`make` writes it with its defaults: made (again) unless it is
+    there from the same recipe (:func:`made_with`: seed, counts, this machine's fonts).
+    Returns the recipe."""
+    recipe = made_with(split)
+    if not (out / split / "manifest.jsonl").is_file() or made(out / split) != recipe:
+        make(out, split, recipe=recipe)
+    return recipe
+
+
+def make(
+    out: Path,
+    split: str,
+    n_digits: int = 600,
+    n_numbers: int = 200,
+    seed: int = 0,
+    recipe: dict | None = None,
+) -> Path:
+    """Write the images of ``split`` and their manifest into ``out/split`` (``recipe``:
+    :func:`made_with` for these arguments, when the caller has it already)."""
     rng = np.random.default_rng([seed, SPLITS[split]])
     mnist = mnist_test()
-    recipe = made_with(split, n_digits, n_numbers, seed)
+    recipe = recipe or made_with(split, n_digits, n_numbers, seed)
     fonts = recipe["fonts"]
     folder = out / split
     folder.mkdir(parents=True, exist_ok=True)
